@@ -1,0 +1,1 @@
+"""Model backends: one narrow contract (`Backend`), one module per backend."""

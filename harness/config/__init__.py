@@ -1,0 +1,1 @@
+"""Typed configuration (schema), its registration with Hydra, and loading."""

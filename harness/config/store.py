@@ -1,0 +1,37 @@
+"""Registers the structured-config schemas with Hydra's ConfigStore.
+
+YAMLs extend them through their defaults lists, e.g. conf/task/x.yaml:
+
+    defaults:
+      - /schema/task/classification@_here_
+      - _self_
+"""
+
+from __future__ import annotations
+
+from hydra.core.config_store import ConfigStore
+
+from harness.config import schema as s
+
+TASK_SCHEMAS: dict[str, type[s.TaskConfig]] = {
+    "classification": s.ClassificationTask,
+    "summarization": s.SummarizationTask,
+    "json": s.JsonTask,
+    "code": s.CodeTask,
+}
+MODEL_SCHEMAS: dict[str, type[s.ModelConfig]] = {
+    "hf": s.HFModelConfig,
+    "gemini": s.GeminiModelConfig,
+    "openai": s.OpenAIModelConfig,
+    "replay": s.ReplayModelConfig,
+}
+
+
+def register() -> None:
+    """Idempotent: storing the same node twice replaces it."""
+    cs = ConfigStore.instance()
+    cs.store(name="run_schema", node=s.RunConfig)
+    for name, node in TASK_SCHEMAS.items():
+        cs.store(group="schema/task", name=name, node=node)
+    for name, node in MODEL_SCHEMAS.items():
+        cs.store(group="schema/model", name=name, node=node)

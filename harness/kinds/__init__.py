@@ -1,0 +1,1 @@
+"""Task kinds: classification, summarization, json, code. One small module each."""

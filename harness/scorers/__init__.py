@@ -1,0 +1,1 @@
+"""Scorers: small pure functions registered by name, one module per task kind."""

@@ -1,0 +1,49 @@
+"""The scorer contract and its registry.
+
+A scorer turns a batch of (sample, response) pairs into one Score per pair.
+Most scorers are per-example pure functions wrapped with `per_example`;
+batch scorers exist for work that is parallel by nature (running code).
+A corpus metric computes numbers that are not means of per-example values
+(macro-F1, corpus BLEU); the runner bootstraps it by resampling examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.records import Response, Sample, Score
+from harness.registry import Registry
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    sample: Sample
+    response: Response
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    """Run-level facts a scorer may need; never secrets."""
+
+    allow_code_execution: bool = False
+    workers: int = 2
+
+
+ScorerFn = Callable[[Sequence[ScoreInput], Any, ScoringContext], list[Score]]
+CorpusFn = Callable[[Sequence[ScoreInput], Sequence[Score], Any], dict[str, float]]
+
+SCORERS: Registry[ScorerFn] = Registry("scorer")
+CORPUS_METRICS: Registry[CorpusFn] = Registry("corpus metric")
+
+
+def per_example(fn: Callable[[Sample, Response, Any], Score]) -> ScorerFn:
+    """Lift a pure per-example scorer `fn(sample, response, task)` to a batch scorer."""
+
+    def batch(items: Sequence[ScoreInput], task: Any, ctx: ScoringContext) -> list[Score]:
+        return [fn(it.sample, it.response, task) for it in items]
+
+    batch.__name__ = getattr(fn, "__name__", "scorer")
+    batch.__doc__ = fn.__doc__
+    return batch
