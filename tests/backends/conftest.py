@@ -1,0 +1,3 @@
+from tests.fakes.fixtures import gemini_fake, planted_key
+
+__all__ = ["gemini_fake", "planted_key"]

@@ -1,0 +1,281 @@
+"""A local HTTP server that speaks the Gemini REST protocol as google-genai sends it.
+
+Routes (any API version prefix, `v1beta`, `v1beta1`, ...):
+
+    POST models/{m}:generateContent                      Developer API, base model
+    POST tunedModels/{t}:generateContent                 Developer API, tuned model
+    POST projects/{p}/locations/{l}/publishers/google/models/{m}:generateContent
+    POST projects/{p}/locations/{l}/endpoints/{e}:generateContent   Vertex tuned endpoint
+    POST ...:countTokens
+    POST tunedModels / GET tunedModels/{t}                Developer API tuning
+    POST projects/{p}/locations/{l}/tuningJobs / GET .../tuningJobs/{id}   Vertex tuning
+    POST models/{m}:batchGenerateContent / GET batches/{id}   Batch API (inlined requests)
+
+Replies are deterministic: `replies[prompt]` when scripted, else `echo: <prompt>`.
+Token counts are word counts. Faults are drawn per generateContent call from a
+seeded RNG at `Faults.rate`; every call is appended to `log`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+FAULT_KINDS = ("429", "429_retry_after", "500", "503", "hang", "truncated", "malformed")
+SAFETY_KINDS = ("safety_prompt", "safety_finish")  # normal replies, not retried
+FATAL_KINDS = ("400_leaky",)
+
+
+@dataclass
+class Faults:
+    """What goes wrong, how often. `kinds` are drawn uniformly when a fault fires."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ()
+    seed: int = 0
+    latency_s: float = 0.0  # added to every generateContent call
+    hang_s: float = 3.0  # how long a "hang" stalls before answering
+    retry_after_s: int = 2  # value of the Retry-After header for "429_retry_after"
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: Any
+
+
+@dataclass
+class FakeGemini:
+    """State shared by the handler threads; tests read `log` and set `faults`."""
+
+    replies: dict[str, str] = field(default_factory=dict)
+    blocked_prompts: set[str] = field(default_factory=set)  # answered with promptFeedback SAFETY
+    faults: Faults = field(default_factory=Faults)
+    polls_until_done: int = 2  # GETs of a tuning/batch job before it succeeds
+    log: list[LoggedRequest] = field(default_factory=list)
+    url: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rng: random.Random = field(default_factory=random.Random)
+    _jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _polls: dict[str, int] = field(default_factory=dict)
+
+    def set_faults(self, faults: Faults) -> None:
+        with self._lock:
+            self.faults = faults
+            self._rng = random.Random(faults.seed)
+
+    def draw_fault(self) -> str | None:
+        with self._lock:
+            f = self.faults
+            if f.rate <= 0 or not f.kinds or self._rng.random() >= f.rate:
+                return None
+            return self._rng.choice(f.kinds)
+
+    def record(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self.log.append(entry)
+
+    def paths(self, method: str = "POST") -> list[str]:
+        return [e.path for e in self.log if e.method == method]
+
+    # ------------------------------------------------------------ answers
+
+    def reply_text(self, prompt: str) -> str:
+        return self.replies.get(prompt, f"echo: {prompt}")
+
+    def generate(self, body: dict[str, Any], fault: str | None = None) -> dict[str, Any]:
+        prompt = " ".join(
+            p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", []) if c.get("role") == "user"
+        )
+        usage = {"promptTokenCount": len(prompt.split())}
+        if prompt in self.blocked_prompts or fault == "safety_prompt":
+            return {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": usage}
+        if fault == "safety_finish":
+            return {"candidates": [{"finishReason": "SAFETY", "index": 0}], "usageMetadata": usage}
+        cfg = body.get("generationConfig", {})
+        text = self.reply_text(prompt)
+        if cfg.get("responseMimeType") == "application/json":
+            text = json.dumps({"answer": text})
+        words = text.split()
+        max_tokens = cfg.get("maxOutputTokens")
+        finish = "STOP"
+        if max_tokens is not None and len(words) > max_tokens:
+            text, finish = " ".join(words[:max_tokens]), "MAX_TOKENS"
+        n = int(cfg.get("candidateCount", 1))
+        cands = [
+            {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": finish, "index": i}
+            for i in range(n)
+        ]
+        usage |= {
+            "candidatesTokenCount": n * len(text.split()),
+            "totalTokenCount": usage["promptTokenCount"] + n * len(text.split()),
+        }
+        if body.get("cachedContent"):
+            usage["cachedContentTokenCount"] = usage["promptTokenCount"]
+        return {"candidates": cands, "usageMetadata": usage, "modelVersion": "fake-001"}
+
+    def create_job(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        job: dict[str, Any]
+        with self._lock:
+            n = len(self._jobs) + 1
+        if path.endswith(":batchGenerateContent"):
+            name = f"batches/fake-batch-{n}"
+            reqs = body["batch"]["inputConfig"]["requests"]["requests"]
+            outs = [{"response": self.generate(r["request"]), "metadata": r.get("metadata", {})} for r in reqs]
+            job = {"kind": "batch", "model": path.split(":")[0], "outputs": outs}
+        elif path.endswith("/tuningJobs"):
+            parent = path[: -len("/tuningJobs")]
+            name = f"{parent}/tuningJobs/{n}"
+            job = {"kind": "vertex_tuning", "parent": parent, "body": body}
+        else:  # Developer API tunedModels
+            name = f"tunedModels/fake-tuned-{n}"
+            job = {"kind": "dev_tuning", "body": body}
+        with self._lock:
+            self._jobs[name] = job
+            self._polls[name] = 0
+        return self.job_view(name, created=True)
+
+    def job_view(self, name: str, created: bool = False) -> dict[str, Any]:
+        with self._lock:
+            job = self._jobs[name]
+            if not created:
+                self._polls[name] += 1
+            done = self._polls[name] >= self.polls_until_done
+        if job["kind"] == "batch":
+            meta: dict[str, Any] = {
+                "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+                "model": job["model"],
+                "displayName": "fake",
+                "state": "BATCH_STATE_SUCCEEDED" if done else "BATCH_STATE_RUNNING",
+            }
+            if done:
+                meta["output"] = {"inlinedResponses": {"inlinedResponses": job["outputs"]}}
+            return {"name": name, "metadata": meta, "done": done}
+        if job["kind"] == "vertex_tuning":
+            view: dict[str, Any] = {
+                "name": name,
+                "baseModel": job["body"].get("baseModel"),
+                "state": "JOB_STATE_SUCCEEDED" if done else "JOB_STATE_RUNNING",
+            }
+            if done:
+                eid = name.rsplit("/", 1)[1]
+                view["tunedModel"] = {
+                    "model": f"{job['parent']}/models/fake-{eid}",
+                    "endpoint": f"{job['parent']}/endpoints/fake-endpoint-{eid}",
+                }
+            return view
+        if created:
+            return {"name": f"{name}/operations/op-1", "metadata": {"tunedModel": name}}
+        return {"name": name, "baseModel": job["body"].get("baseModel"), "state": "ACTIVE" if done else "CREATING"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence stderr
+        pass
+
+    def _send(
+        self, status: int, payload: Any, headers: Mapping[str, str] | None = None, raw: bytes | None = None
+    ) -> None:
+        body = raw if raw is not None else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client timed out and left
+            self.wfile.write(body)
+
+    def _error(self, code: int, status: str, headers: Mapping[str, str] | None = None) -> None:
+        self._send(code, {"error": {"code": code, "message": f"fake {status}", "status": status}}, headers)
+
+    def _path(self) -> tuple[str, str]:
+        """(full path as sent, path without the API version) for logging and routing."""
+        full = self.path.split("?", 1)[0].lstrip("/")
+        return full, re.sub(r"^v\d+(alpha|beta)?\d*/", "", full)
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        full, path = self._path()
+        state.record(LoggedRequest("GET", full, {k.lower(): v for k, v in self.headers.items()}, None))
+        if path in state._jobs:
+            self._send(200, state.job_view(path))
+        else:
+            self._error(404, "NOT_FOUND")
+
+    def do_POST(self) -> None:
+        state = self.server.state
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.loads(raw or b"{}")
+        full, path = self._path()
+        state.record(LoggedRequest("POST", full, {k.lower(): v for k, v in self.headers.items()}, body))
+        if path.endswith(":generateContent"):
+            self._generate(body, self.headers.get("x-goog-api-key", ""))
+        elif path.endswith(":countTokens"):
+            words = sum(len(p.get("text", "").split()) for c in body.get("contents", []) for p in c.get("parts", []))
+            self._send(200, {"totalTokens": words})
+        elif path.endswith(":batchGenerateContent") or path.endswith("/tuningJobs") or path == "tunedModels":
+            self._send(200, state.create_job(path, body))
+        else:
+            self._error(404, "NOT_FOUND")
+
+    def _generate(self, body: dict[str, Any], key: str) -> None:
+        state = self.server.state
+        faults = state.faults
+        if faults.latency_s:
+            time.sleep(faults.latency_s)
+        fault = state.draw_fault()
+        if fault == "429":
+            return self._error(429, "RESOURCE_EXHAUSTED")
+        if fault == "429_retry_after":
+            return self._error(429, "RESOURCE_EXHAUSTED", {"Retry-After": str(faults.retry_after_s)})
+        if fault == "400_leaky":  # a careless proxy that echoes the caller's key back
+            return self._send(
+                400, {"error": {"code": 400, "message": f"API key {key} not valid", "status": "INVALID_ARGUMENT"}}
+            )
+        if fault == "500":
+            return self._error(500, "INTERNAL")
+        if fault == "503":
+            return self._error(503, "UNAVAILABLE")
+        if fault == "hang":
+            time.sleep(faults.hang_s)
+        reply = json.dumps(state.generate(body, fault)).encode()
+        if fault == "truncated":
+            return self._send(200, None, raw=reply[: len(reply) // 2])
+        if fault == "malformed":
+            return self._send(200, None, raw=b"<html>upstream proxy error</html>")
+        self._send(200, None, raw=reply)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the default 5 drops connections under concurrency
+    state: FakeGemini
+
+
+def start(state: FakeGemini | None = None) -> tuple[FakeGemini, ThreadingHTTPServer]:
+    """Serve `state` on 127.0.0.1 at a free port in a daemon thread."""
+    state = state or FakeGemini()
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.state = state
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return state, server
+
+
+def stop(server: ThreadingHTTPServer) -> None:
+    server.shutdown()
+    server.server_close()
