@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from harness.compare import stats
 
@@ -64,7 +65,7 @@ class MetricComparison:
     verdict: Verdict = Verdict.INCONCLUSIVE
 
 
-def compare_metric(metric: str, a: Sequence[float], b: Sequence[float], rules: VerdictRules) -> MetricComparison:
+def compare_metric(metric: str, a: ArrayLike, b: ArrayLike, rules: VerdictRules) -> MetricComparison:
     """Effect size, CI, test and MDE for one metric (verdict filled in later, after Holm)."""
     x = np.asarray(a, dtype=np.float64)
     y = np.asarray(b, dtype=np.float64)

@@ -1,0 +1,76 @@
+"""Typed config of `python -m harness.compare` (conf/compare.yaml extends it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+from harness.compare.verdict import VerdictRules
+from harness.errors import ConfigError
+
+
+@dataclass
+class CompareConfig:
+    """Which runs to compare, against which metric, and where the reports go.
+
+    `baseline` and each of `candidates` is an MLflow run id, or a model name
+    that resolves to the latest FINISHED run of that model on `task`.
+    """
+
+    baseline: str = MISSING
+    candidates: list[str] = MISSING
+    task: str = ""  # needed when runs are named by model
+    baseline_tags: dict[str, str] = field(default_factory=dict)  # e.g. {harness.released: "true"}
+    primary_metric: str = MISSING
+    metrics: list[str] = field(default_factory=list)  # empty: every per-example metric both runs have
+    margin: float = 0.01  # non-inferiority margin, in the primary metric's units
+    tuning_cost_usd: float = 0.0
+    alpha: float = 0.05
+    power: float = 0.8
+    min_n: int = 30
+    max_mde: float = 0.1
+    resamples: int = 2000
+    seed: int = 0
+    tracking_uri: str | None = None  # default: $MLFLOW_TRACKING_URI, else MLflow's default
+    out_dir: str = "results/compare"  # reports go to <out_dir>/<timestamp>/
+    log_to_mlflow: bool = True
+
+    def rules(self) -> VerdictRules:
+        return VerdictRules(
+            margin=self.margin,
+            alpha=self.alpha,
+            power=self.power,
+            min_n=self.min_n,
+            max_mde=self.max_mde,
+            resamples=self.resamples,
+            seed=self.seed,
+        )
+
+
+def register() -> None:
+    """Idempotent: storing the same node twice replaces it."""
+    ConfigStore.instance().store(group="schema", name="compare", node=CompareConfig)
+
+
+def load_config(overrides: Sequence[str], config_name: str = "compare") -> CompareConfig:
+    """Compose conf/<config_name>.yaml with command-line overrides into a CompareConfig.
+
+    Every mistake (unknown key, wrong type, missing value) is a ConfigError.
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from harness.config.load import compose, explain
+
+    register()
+    cfg = compose(overrides, config_name)
+    try:
+        obj = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(explain(exc)) from None
+    if not isinstance(obj, CompareConfig):
+        raise ConfigError(f"conf/{config_name}.yaml must extend /schema/compare")
+    return obj
