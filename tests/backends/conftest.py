@@ -1,3 +1,3 @@
-from tests.fakes.fixtures import gemini_fake, planted_key
+from tests.fakes.fixtures import gemini_fake, openai_fake, planted_key
 
-__all__ = ["gemini_fake", "planted_key"]
+__all__ = ["gemini_fake", "openai_fake", "planted_key"]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakes import gemini_server
+from tests.fakes import gemini_server, openai_server
 
 PLANTED_KEY = "AIzaPLANTED-do-not-leak-0123456789"
 
@@ -19,6 +19,16 @@ def gemini_fake() -> Iterator[gemini_server.FakeGemini]:
         yield state
     finally:
         gemini_server.stop(server)
+
+
+@pytest.fixture
+def openai_fake() -> Iterator[openai_server.FakeOpenAI]:
+    """A fake OpenAI-compatible server; `.url` ends in /v1."""
+    state, server = openai_server.start()
+    try:
+        yield state
+    finally:
+        openai_server.stop(server)
 
 
 @pytest.fixture
