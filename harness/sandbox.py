@@ -60,6 +60,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
 UID_BASE = 62000
 UID_POOL = 64
 _KILL_AT_OUTPUT_FACTOR = 64  # a program printing this many times the cap is killed
@@ -73,6 +74,8 @@ class Program:
     `seed_dirs` maps a relative destination to a trusted directory copied in
     before the build (the warm Go build cache). With `require_empty_stderr`
     the run passes only if it printed nothing to stderr (HumanEval-X JS).
+    `export` = (relative dir, host dir): after a passing run that directory is
+    copied out (root-owned when run as root); for trusted warm-ups only.
     """
 
     files: Mapping[str, str]
@@ -81,6 +84,7 @@ class Program:
     env: Mapping[str, str] = field(default_factory=dict)
     seed_dirs: Mapping[str, str] = field(default_factory=dict)
     require_empty_stderr: bool = False
+    export: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -419,7 +423,7 @@ def run_program(program: Program, limits: Limits = Limits()) -> Outcome:
         if uid is not None:
             for p in [wd, *wd.rglob("*")]:
                 os.lchown(p, uid, uid)
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(wd), "TMPDIR": str(wd), "LANG": "C.UTF-8"}
+        env = {"PATH": SANDBOX_PATH, "HOME": str(wd), "TMPDIR": str(wd), "LANG": "C.UTF-8"}
         env.update({k: v.replace("{workdir}", str(wd)) for k, v in program.env.items()})
         steps = [("build", cmd, limits.build_timeout_s) for cmd in program.build]
         steps.append(("run", program.run, limits.timeout_s))
@@ -437,6 +441,8 @@ def run_program(program: Program, limits: Limits = Limits()) -> Outcome:
                 reason = "stderr not empty"
             else:
                 reason = "passed" if phase_name == "run" else ""
+            if reason == "passed" and program.export is not None:
+                shutil.copytree(wd / program.export[0], program.export[1], dirs_exist_ok=True)
             if reason:
                 return Outcome(
                     passed=reason == "passed",

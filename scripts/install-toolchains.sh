@@ -6,7 +6,8 @@
 #
 # What a user needs depends on the languages they evaluate:
 #   python  always available (the harness's own interpreter runs it) -> nothing to install
-#   cpp     g++                                   (optional: only for language=cpp)
+#   cpp     g++ libboost-dev libssl-dev           (optional: only for language=cpp; boost and OpenSSL
+#                                                  headers are used by CPP/22 and CPP/162)
 #   java    default-jdk-headless (javac + java)   (optional: only for language=java)
 #   js      nodejs                                (optional: only for language=js)
 #   go      golang-go + golang-github-stretchr-testify-dev
@@ -19,7 +20,7 @@
 set -euo pipefail
 
 declare -A PKGS=(
-  [cpp]="g++"
+  [cpp]="g++ libboost-dev libssl-dev"
   [java]="default-jdk-headless"
   [js]="nodejs"
   [go]="golang-go golang-github-stretchr-testify-dev"
