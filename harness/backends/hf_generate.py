@@ -1,0 +1,200 @@
+"""Batched generation and choice log-likelihoods for HFBackend.
+
+Two things here are about speed on a CPU:
+- stop sequences are checked by decoding only the last few generated tokens
+  of each row; transformers' `stop_strings` builds a token-level matcher
+  over the whole vocabulary per call, which costs over a second with Gemma's
+  262k-token vocabulary;
+- log-likelihoods keep logits only at the continuation positions
+  (`logits_to_keep`), instead of a full-vocabulary softmax at every position.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from harness.records import GenerationParams, Request, Response
+
+if TYPE_CHECKING:
+    from harness.backends.hf import HFBackend
+
+
+def _encode(b: HFBackend, texts: Sequence[str]) -> list[list[int]]:
+    # a chat template already starts with <bos>; plain prompts get it from the tokenizer
+    special = not (b._cfg.chat_template and b.tokenizer.chat_template)
+    return [list(ids) for ids in b.tokenizer(list(texts), add_special_tokens=special)["input_ids"]]
+
+
+def _pad_left(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[Any, Any]:
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        if r:
+            ids[i, width - len(r) :] = torch.tensor(r, dtype=torch.long)
+            mask[i, width - len(r) :] = 1
+    return ids, mask
+
+
+def cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
+    """Text before the earliest stop sequence, and whether one was found."""
+    cut = min((pos for pos in (text.find(s) for s in stops) if pos >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+def _stop_criteria(b: HFBackend, stops: Sequence[str], prompt_len: int) -> Any:
+    import torch
+    from transformers import StoppingCriteria
+
+    window = max(len(s) for s in stops) + 2  # a stop of L chars spans at most L tokens
+
+    class StopOnStrings(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            tail = input_ids[:, max(prompt_len, input_ids.shape[1] - window) :]
+            texts = b.tokenizer.batch_decode(tail, skip_special_tokens=True)
+            return torch.tensor([any(s in t for s in stops) for t in texts], device=input_ids.device)
+
+    return StopOnStrings()
+
+
+def generate(b: HFBackend, requests: Sequence[Request]) -> list[Response]:
+    """Left-padded batches of similar length; one generate() call per batch."""
+    import torch
+
+    if not requests:
+        return []
+    encoded = _encode(b, [b.render(r) for r in requests])
+    groups: dict[GenerationParams, list[int]] = defaultdict(list)
+    for i, r in enumerate(requests):
+        groups[r.params].append(i)
+    out: list[Response | None] = [None] * len(requests)
+    pad_id = b.tokenizer.pad_token_id
+    eos = b.model.generation_config.eos_token_id
+    eos_ids = set(eos if isinstance(eos, list) else [eos])
+    for params, idxs in groups.items():
+        order = sorted(idxs, key=lambda i: len(encoded[i]))
+        for start in range(0, len(order), b.batch_size):
+            batch = order[start : start + b.batch_size]
+            ids, mask = _pad_left([encoded[i] for i in batch], pad_id)
+            kwargs: dict[str, Any] = {
+                "max_new_tokens": params.max_new_tokens,
+                "do_sample": not params.greedy,
+                "num_return_sequences": params.n,
+                "pad_token_id": pad_id,
+            }
+            if not params.greedy:
+                kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)
+                if params.seed is not None:
+                    torch.manual_seed(params.seed)
+            else:  # silence sampling defaults a generation_config may carry
+                kwargs.update(temperature=None, top_p=None, top_k=None)
+            if params.stop:
+                kwargs["stopping_criteria"] = [_stop_criteria(b, params.stop, ids.shape[1])]
+            t0 = time.perf_counter()
+            with torch.inference_mode():
+                gen = b.model.generate(input_ids=ids.to(b.device), attention_mask=mask.to(b.device), **kwargs)
+            latency = (time.perf_counter() - t0) / len(batch)
+            new = gen[:, ids.shape[1] :].cpu()
+            for j, i in enumerate(batch):
+                rows = new[j * params.n : (j + 1) * params.n]
+                texts, n_out, reason = [], 0, "length"
+                for row in rows:
+                    tokens = row.tolist()
+                    ended = next((k for k, t in enumerate(tokens) if t in eos_ids or t == pad_id), None)
+                    kept = tokens if ended is None else tokens[:ended]
+                    n_out += len(kept) + (0 if ended is None else 1)
+                    text, stopped = cut_at_stop(b.tokenizer.decode(kept, skip_special_tokens=True), params.stop)
+                    texts.append(text)
+                    reason = "stop" if stopped or ended is not None else "length"
+                out[i] = Response(
+                    texts=tuple(texts), prompt_tokens=len(encoded[i]), output_tokens=n_out,
+                    latency_s=latency, finish_reason=reason,
+                )
+    return [r for r in out if r is not None]
+
+
+def choice_logprobs(b: HFBackend, requests: Sequence[Request]) -> list[Response]:
+    """Sum of log-probabilities of each choice's tokens after the prompt, batched over (request, choice)."""
+    import torch
+
+    if not requests:
+        return []
+    contexts = _encode(b, [b.render(r) for r in requests])
+    conts = {
+        (ri, ci): list(b.tokenizer(choice, add_special_tokens=False)["input_ids"])
+        for ri, r in enumerate(requests)
+        for ci, choice in enumerate(r.choices)
+    }
+    scores: dict[tuple[int, int], float] = {}
+    times = [0.0] * len(requests)
+    # One pass for all single-token choices of an item: their log-probs are read
+    # off the prompt's last position. Only longer choices need their own pass.
+    single = sorted({ri for (ri, ci), c in conts.items() if len(c) == 1}, key=lambda ri: len(contexts[ri]))
+    _first_token_pass(b, single, contexts, conts, scores, times)
+    pairs = sorted((p for p in conts if len(conts[p]) > 1), key=lambda p: len(contexts[p[0]]) + len(conts[p]))
+    for start in range(0, len(pairs), b.batch_size):
+        batch = pairs[start : start + b.batch_size]
+        ids, mask = _pad_left([contexts[ri] + conts[(ri, ci)] for ri, ci in batch], b.tokenizer.pad_token_id)
+        k = max(len(conts[p]) for p in batch)
+        # with left padding, positions must come from the mask to match an unpadded forward pass
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            logits = b.model(
+                input_ids=ids.to(b.device), attention_mask=mask.to(b.device),
+                position_ids=positions.to(b.device), logits_to_keep=k + 1,
+            ).logits[:, :k].float()
+            logp = torch.log_softmax(logits, dim=-1).cpu()
+        spent = (time.perf_counter() - t0) / len(batch)
+        for j, (ri, ci) in enumerate(batch):
+            cont = conts[(ri, ci)]
+            c = len(cont)
+            rows = logp[j, k - c : k]
+            scores[(ri, ci)] = float(rows.gather(1, torch.tensor(cont).unsqueeze(1)).sum())
+            times[ri] += spent
+    out = []
+    for ri, r in enumerate(requests):
+        lps = tuple(scores[(ri, ci)] for ci in range(len(r.choices)))
+        best = max(range(len(lps)), key=lambda c: lps[c]) if lps else 0
+        out.append(
+            Response(
+                texts=(r.choices[best].strip(),) if r.choices else (),
+                prompt_tokens=len(contexts[ri]), output_tokens=0, latency_s=times[ri],
+                finish_reason="choices", choice_logprobs=lps,
+            )
+        )
+    return out
+
+
+def _first_token_pass(
+    b: HFBackend,
+    items: Sequence[int],
+    contexts: Sequence[Sequence[int]],
+    conts: dict[tuple[int, int], list[int]],
+    scores: dict[tuple[int, int], float],
+    times: list[float],
+) -> None:
+    import torch
+
+    for start in range(0, len(items), b.batch_size):
+        batch = items[start : start + b.batch_size]
+        ids, mask = _pad_left([contexts[ri] for ri in batch], b.tokenizer.pad_token_id)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            logits = b.model(
+                input_ids=ids.to(b.device), attention_mask=mask.to(b.device),
+                position_ids=positions.to(b.device), logits_to_keep=1,
+            ).logits[:, -1].float()
+            logp = torch.log_softmax(logits, dim=-1).cpu()
+        spent = (time.perf_counter() - t0) / len(batch)
+        for j, ri in enumerate(batch):
+            times[ri] += spent
+            for (rj, ci), cont in conts.items():
+                if rj == ri and len(cont) == 1:
+                    scores[(ri, ci)] = float(logp[j, cont[0]])

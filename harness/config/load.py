@@ -1,0 +1,124 @@
+"""Composes and validates configs, turning Hydra/OmegaConf errors into one line.
+
+`compose_run(overrides)` is what tests and the preflight use; `to_run_config`
+converts a composed DictConfig into plain dataclasses once, at the entry
+point, so no DictConfig travels further.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from harness.config.schema import RunConfig
+from harness.config.store import register
+from harness.errors import ConfigError, suggest
+from harness.paths import ROOT, conf_dir
+
+
+def _resolvers() -> None:
+    if not OmegaConf.has_resolver("hroot"):
+        # ${hroot:} is the repository root, so shipped data paths work from any directory
+        OmegaConf.register_new_resolver("hroot", lambda: str(ROOT))
+
+
+def setup() -> None:
+    register()
+    _resolvers()
+
+
+def group_options(group: str, root: Path | None = None) -> list[str]:
+    folder = (root or conf_dir()) / group
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def compose_run(overrides: Sequence[str], config_name: str = "config") -> RunConfig:
+    """Compose conf/<config_name>.yaml with overrides into a validated RunConfig."""
+    cfg = compose(overrides, config_name)
+    return to_run_config(cfg)
+
+
+def compose(overrides: Sequence[str], config_name: str = "config") -> DictConfig:
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    setup()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(str(conf_dir()), version_base=None):
+            return hydra_compose(config_name, overrides=list(overrides))
+    except Exception as exc:  # Hydra raises several types; all are config mistakes here
+        raise ConfigError(explain(exc)) from None
+
+
+def to_run_config(cfg: DictConfig) -> RunConfig:
+    try:
+        obj = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(explain(exc)) from None
+    if not isinstance(obj, RunConfig):
+        raise ConfigError("the root config must be built on run_schema")
+    return obj
+
+
+_FULL_KEY = re.compile(r"full_key:\s*(\S+)")
+
+
+def explain(exc: BaseException) -> str:
+    """One actionable line from a Hydra/OmegaConf error chain."""
+    chain: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and len(chain) < 5:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    text = "\n".join(str(e) for e in chain)
+
+    missing_group = re.search(r"Could not find '(\w+)/([^']+)'", text)
+    if missing_group:
+        group, name = missing_group.groups()
+        options = group_options(group)
+        return f"unknown {group} {name!r} (conf/{group}/){suggest(name, options)}; available: {', '.join(options)}"
+    missing_cfg = re.search(r"Cannot find primary config '([^']+)'", text)
+    if missing_cfg:
+        return f"config file not found: conf/{missing_cfg.group(1)}.yaml"
+    m = re.search(r"Could not override '([^']+)'", text) or re.search(r"Key '([^']+)' not in '(\w+)'", text)
+    key_match = _FULL_KEY.search(text)
+    if m and ("Could not override" in m.group(0) or "not in" in m.group(0)):
+        key = key_match.group(1) if key_match else m.group(1)
+        return f"unknown config key {key!r}{_key_hint(key)}"
+    if "Missing mandatory value" in text or "missing mandatory value" in text:
+        key = key_match.group(1) if key_match else re.sub(r".*mandatory value:\s*", "", text.splitlines()[0])
+        return f"missing required value {key!r}: set it in the YAML or on the command line ({key}=...)"
+    if "could not be converted" in text or "Invalid value" in text or "ValidationError" in type(exc).__name__:
+        key = key_match.group(1) if key_match else "?"
+        first = next((line for line in text.splitlines() if "convert" in line or "Invalid" in line), text.splitlines()[0])
+        return f"wrong type for {key!r}: {first.strip()}"
+    if "LexerNoViableAltException" in text or "mismatched input" in text or "no viable alternative" in text:
+        return f"bad override syntax: {text.splitlines()[0].strip()} (form: key=value, lists as 'key=[a,b]')"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    where = f" (at {key_match.group(1)})" if key_match else ""
+    return f"config error{where}: {lines[0] if lines else type(exc).__name__}"
+
+
+def _key_hint(key: str) -> str:
+    """Close matches for a mistyped key among the schema's field names at that level."""
+    parent, _, leaf = key.rpartition(".")
+    try:
+        node: Any = OmegaConf.structured(RunConfig)
+        for part in parent.split(".") if parent else []:
+            node = node[part]
+        fields = list(node.keys()) if isinstance(node, DictConfig) else []
+    except Exception:
+        fields = []
+    if not fields and parent in ("task", "model"):
+        from harness.config.store import MODEL_SCHEMAS, TASK_SCHEMAS
+
+        schemas = TASK_SCHEMAS if parent == "task" else MODEL_SCHEMAS
+        fields = sorted({f for s in schemas.values() for f in OmegaConf.structured(s).keys()})
+    return suggest(leaf, [str(f) for f in fields])

@@ -1,0 +1,94 @@
+"""Requests -> responses: cache lookup, lazy backend load, chunked generation.
+
+The backend is loaded only when some request misses the cache, so a fully
+cached run re-scores without touching the model. Misses are sorted by
+prompt length (similar lengths batch with little padding) and sent in
+chunks; each chunk's answers are committed to the cache before the next
+chunk starts, which is what makes a killed run resumable.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from harness.backends.base import Backend, BackendIdentity, BackendPlugin
+from harness.cache import ResponseCache, cache_key
+from harness.config.schema import RetryConfig
+from harness.records import Request, Response
+from harness.retry import run_with_retries
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    n_requests: int
+    n_cached: int
+    n_generated: int
+    model_loaded: bool
+    load_s: float
+    generate_s: float
+
+
+def generate_all(
+    requests: Sequence[Request],
+    identity: BackendIdentity,
+    plugin: BackendPlugin,
+    model_cfg: object,
+    cache: ResponseCache | None,
+    retry: RetryConfig,
+    chunk_size: int,
+    progress: Progress = lambda n: None,
+) -> tuple[list[Response], GenerationStats]:
+    """One response per request, in request order."""
+    keys = [cache_key(identity, r) for r in requests]
+    copies = Counter(keys)
+    found = cache.get_many(keys) if cache else {}
+    progress(sum(1 for k in keys if k in found))
+
+    # identical prompts share one generation (content-addressed)
+    first_of: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        if k not in found:
+            first_of.setdefault(k, i)
+    todo = sorted(first_of.values(), key=lambda i: (len(requests[i].prompt), i))
+
+    backend: Backend | None = None
+    load_s = gen_s = 0.0
+    fresh: dict[str, Response] = {}
+    if todo:
+        t0 = time.perf_counter()
+        backend = plugin.load(model_cfg)
+        load_s = time.perf_counter() - t0
+        rng = random.Random(0)
+        try:
+            for start in range(0, len(todo), max(1, chunk_size)):
+                chunk = todo[start : start + chunk_size]
+                t1 = time.perf_counter()
+                answers = run_with_retries(backend, [requests[i] for i in chunk], retry, rng=rng)
+                gen_s += time.perf_counter() - t1
+                pairs = [(keys[i], a) for i, a in zip(chunk, answers, strict=True)]
+                if cache:
+                    cache.put_many((k, identity.model, a) for k, a in pairs)
+                fresh.update(pairs)
+                progress(sum(copies[keys[i]] for i in chunk))
+        finally:
+            backend.close()
+
+    responses = [found.get(k) or fresh[k] for k in keys]
+    stats = GenerationStats(
+        n_requests=len(requests),
+        n_cached=len(requests) - sum(1 for k in keys if k not in found),
+        n_generated=len(todo),
+        model_loaded=backend is not None,
+        load_s=load_s,
+        generate_s=gen_s,
+    )
+    return responses, stats
