@@ -7,6 +7,7 @@ import json
 import logging
 import random
 import re
+import time
 
 import pytest
 from google.oauth2.credentials import Credentials
@@ -218,3 +219,15 @@ def test_planted_key_never_leaks(gemini_fake: FakeGemini, planted_key: str, capl
     seen += [rec.getMessage() for rec in caplog.records]
     assert any("400" in s and "***" in s for s in seen)  # the echoed key was scrubbed, not dropped silently
     assert not [s for s in seen if planted_key in s]
+
+
+@pytest.mark.parametrize("concurrency", [2, 8])
+def test_concurrency_bounds_requests_in_flight(gemini_fake: FakeGemini, planted_key: str, concurrency: int) -> None:
+    backend = GeminiBackend(flash(gemini_fake, concurrency=concurrency))
+    backend.generate(requests(1))  # warm-up: first connection
+    gemini_fake.set_faults(Faults(latency_s=0.2))
+    start = time.perf_counter()
+    assert all(r.ok for r in backend.generate(requests(8)))
+    wall = time.perf_counter() - start
+    rounds = 8 / concurrency  # 4 sequential waves at 2, one wave at 8
+    assert 0.2 * rounds - 0.05 <= wall < 0.2 * rounds + 0.6
