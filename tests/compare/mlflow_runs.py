@@ -96,7 +96,10 @@ def log_run(
     """Create one run the way harness.tracking does; return its run id."""
     client = MlflowClient(tracking_uri=tracking_uri)
     exp = client.get_experiment_by_name(experiment)
-    exp_id = exp.experiment_id if exp else client.create_experiment(experiment, artifact_location=artifact_root(tracking_uri))
+    if exp is None:
+        exp_id = client.create_experiment(experiment, artifact_location=artifact_root(tracking_uri))
+    else:
+        exp_id = exp.experiment_id
     tags = {
         "harness.task": task,
         "harness.model": model,
