@@ -94,15 +94,19 @@ def export_task_train(task: TaskConfig, path: str | Path) -> int:
 # ------------------------------------------------------------------ jobs
 
 
-def launch(client: Any, base: GeminiModelConfig, spec: TuningSpec) -> Any:
-    """Start a supervised tuning job of `base.model_id`; returns the SDK's TuningJob."""
-    from google.genai import types
-
+def require_vertex(base: GeminiModelConfig) -> None:
     if base.api != "vertex":
         raise ConfigError(
             f"model {base.name}: Gemini tuning jobs run on Vertex AI (api: vertex, project, location); "
             "the Developer API no longer tunes models"
         )
+
+
+def launch(client: Any, base: GeminiModelConfig, spec: TuningSpec) -> Any:
+    """Start a supervised tuning job of `base.model_id`; returns the SDK's TuningJob."""
+    from google.genai import types
+
+    require_vertex(base)
     if not spec.training_uri or not spec.training_uri.startswith("gs://"):
         raise ConfigError("Vertex AI tuning reads its data from Cloud Storage: give training_uri=gs://...")
     dataset = types.TuningDataset(gcs_uri=spec.training_uri)
@@ -203,6 +207,7 @@ def tune(
     """Launch, wait, and write conf/model/<spec.name>.yaml; returns its path."""
     from harness.backends.gemini import make_client
 
+    require_vertex(base)
     client = client or make_client(base)
     job = launch(client, base, spec)
     done = wait(client, str(job.name), poll_s=poll_s, sleep=sleep)

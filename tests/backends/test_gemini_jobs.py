@@ -131,3 +131,12 @@ def test_failed_or_misconfigured_tuning(gemini_fake: FakeGemini, planted_key: st
         client = make_client(base, Credentials(token="t"))
         job = launch(client, base, TuningSpec(name="x", training_uri="gs://b/t.jsonl"))
         wait(client, job.name, poll_s=1, timeout_s=5, sleep=lambda s: None, clock=iter(range(100)).__next__)
+
+
+def test_gemini_tune_entry_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.gemini_tune import main
+
+    assert main(["export", "--task", "classification", "--out", str(tmp_path / "t.jsonl")]) == 0
+    assert (tmp_path / "t.jsonl").read_text().count("\n") > 0
+    assert main(["tune", "--model", "gemini_flash", "--name", "x", "--training-uri", "gs://b/t.jsonl"]) == 2
+    assert "Vertex AI" in capsys.readouterr().err
