@@ -144,7 +144,10 @@ def run_compare(cfg: CompareConfig, now: datetime | None = None) -> CompareOutco
     from harness.compare import report
 
     base, cands = load_runs(cfg)
-    comp = compare_runs(base, cands, cfg.primary_metric, cfg.rules(), cfg.tuning_cost_usd, cfg.metrics or None)
+    primary = cfg.primary_metric or base.tag("primary_metric")
+    if not primary:
+        raise ConfigError(f"compare: set primary_metric=...; run {base.run_id} has no harness.primary_metric tag")
+    comp = compare_runs(base, cands, primary, cfg.rules(), cfg.tuning_cost_usd, cfg.metrics or None)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S-%f")
     out = Path(cfg.out_dir) / stamp
     out.mkdir(parents=True, exist_ok=True)
@@ -220,4 +223,3 @@ def log_comparison(comp: Comparison, out: Path, tracking_uri: str | None) -> str
         client.log_artifact(run_id, str(out / name))
     client.set_terminated(run_id, "FINISHED")
     return run_id
-

@@ -24,7 +24,7 @@ class CompareConfig:
     candidates: list[str] = MISSING
     task: str = ""  # needed when runs are named by model
     baseline_tags: dict[str, str] = field(default_factory=dict)  # e.g. {harness.released: "true"}
-    primary_metric: str = MISSING
+    primary_metric: str = ""  # empty: the baseline run's `harness.primary_metric` tag
     metrics: list[str] = field(default_factory=list)  # empty: every per-example metric both runs have
     margin: float = 0.01  # non-inferiority margin, in the primary metric's units
     tuning_cost_usd: float = 0.0

@@ -167,9 +167,7 @@ def quality_cost_plot(comp: Comparison) -> str:
     runs = [(comp.baseline, comp.base_ops)] + [(c.run, c.ops) for c in comp.candidates]
     for run, ops in runs:
         mean, low, high = _ci(run, comp.primary)
-        ax.errorbar(
-            [ops.cost_per_1k], [mean], yerr=[[mean - low], [high - mean]], fmt="o", capsize=4, label=run.label
-        )
+        ax.errorbar([ops.cost_per_1k], [mean], yerr=[[mean - low], [high - mean]], fmt="o", capsize=4, label=run.label)
     ax.set_xlabel("USD per 1,000 requests")
     ax.set_ylabel(comp.primary)
     ax.set_title(f"{comp.primary} vs cost (95% CI)")

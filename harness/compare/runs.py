@@ -228,8 +228,7 @@ def align(base: RunData, cand: RunData, metrics: Sequence[str] | None = None) ->
     fb, fc = base.tag("dataset_fingerprint"), cand.tag("dataset_fingerprint")
     if fb and fc and fb != fc:
         raise UserError(
-            f"runs {base.run_id} and {cand.run_id} were made on different data "
-            f"(dataset fingerprints {fb} and {fc})"
+            f"runs {base.run_id} and {cand.run_id} were made on different data (dataset fingerprints {fb} and {fc})"
         )
     by_id_b = {r.id: r for r in base.rows}
     by_id_c = {r.id: r for r in cand.rows}

@@ -148,9 +148,7 @@ def min_discordant_for_significance(alpha: float = ALPHA) -> int:
     return k
 
 
-def minimum_detectable_effect(
-    a: ArrayLike, b: ArrayLike, *, alpha: float = ALPHA, power: float = POWER
-) -> float:
+def minimum_detectable_effect(a: ArrayLike, b: ArrayLike, *, alpha: float = ALPHA, power: float = POWER) -> float:
     """Smallest |mean difference| detectable at this n (two-sided alpha, given power).
 
     Normal approximation for a paired mean: MDE = (z_{1-alpha/2} + z_power) * s_d / sqrt(n),

@@ -55,8 +55,10 @@ def run_gate(argv: Sequence[str], now: datetime | None = None) -> int:
         code = EXIT_PASS
     else:
         names = "; ".join(c.name for c in result.failed)
-        print(f"gate {gate.name}: FAILED {len(result.failed)} of {len(result.checks)} checks on run "
-              f"{candidate.run_id}: {names}")  # fmt: skip
+        print(
+            f"gate {gate.name}: FAILED {len(result.failed)} of {len(result.checks)} checks on run "
+            f"{candidate.run_id}: {names}"
+        )
         code = EXIT_FAIL
     print(f"reports: {junit} {summary}", file=sys.stderr)
     return code

@@ -60,8 +60,13 @@ def _load(uri: str, run_id: str) -> rn.RunData:
 
 
 def test_planted_improvement_is_significant_with_the_right_effect(tracking_uri: str, store: dict[str, str]) -> None:
-    comp = compare_runs(_load(tracking_uri, store["base"]), [_load(tracking_uri, store["tuned"])], "accuracy",
-                        VerdictRules(), tuning_cost_usd=50.0)  # fmt: skip
+    comp = compare_runs(
+        _load(tracking_uri, store["base"]),
+        [_load(tracking_uri, store["tuned"])],
+        "accuracy",
+        VerdictRules(),
+        tuning_cost_usd=50.0,
+    )
     cand = comp.candidates[0]
     acc = cand.metric("accuracy")
     assert acc.binary and acc.test.test == "mcnemar"
@@ -81,8 +86,9 @@ def test_planted_improvement_is_significant_with_the_right_effect(tracking_uri: 
 
 
 def test_identical_runs_no_significant_difference(tracking_uri: str, store: dict[str, str]) -> None:
-    comp = compare_runs(_load(tracking_uri, store["base"]), [_load(tracking_uri, store["identical"])], "accuracy",
-                        VerdictRules())  # fmt: skip
+    comp = compare_runs(
+        _load(tracking_uri, store["base"]), [_load(tracking_uri, store["identical"])], "accuracy", VerdictRules()
+    )
     acc = comp.candidates[0].metric("accuracy")
     assert acc.delta.estimate == 0 and acc.p_holm == 1.0
     assert comp.candidates[0].verdict is Verdict.NO_DIFFERENCE
@@ -91,8 +97,13 @@ def test_identical_runs_no_significant_difference(tracking_uri: str, store: dict
 
 
 def test_same_quality_cheaper_pays_off_and_breaks_even(tracking_uri: str, store: dict[str, str]) -> None:
-    comp = compare_runs(_load(tracking_uri, store["base"]), [_load(tracking_uri, store["same_cheaper"])], "accuracy",
-                        VerdictRules(), tuning_cost_usd=10.0)  # fmt: skip
+    comp = compare_runs(
+        _load(tracking_uri, store["base"]),
+        [_load(tracking_uri, store["same_cheaper"])],
+        "accuracy",
+        VerdictRules(),
+        tuning_cost_usd=10.0,
+    )
     cand = comp.candidates[0]
     assert cand.verdict is Verdict.PAYS_OFF
     assert cand.break_even_requests == pytest.approx(10.0 / 0.001)
@@ -132,8 +143,14 @@ def test_unfinished_runs_are_ignored(tracking_uri: str) -> None:
 def test_run_compare_writes_reports_and_logs_a_comparison_run(
     tracking_uri: str, store: dict[str, str], tmp_path: Path
 ) -> None:
-    cfg = CompareConfig(baseline="gemma-base", candidates=["gemma-tuned", store["same_cheaper"]], task="sst2",
-                        primary_metric="accuracy", tracking_uri=tracking_uri, out_dir=str(tmp_path))  # fmt: skip
+    cfg = CompareConfig(
+        baseline="gemma-base",
+        candidates=["gemma-tuned", store["same_cheaper"]],
+        task="sst2",
+        primary_metric="accuracy",
+        tracking_uri=tracking_uri,
+        out_dir=str(tmp_path),
+    )
     out = run_compare(cfg)
     assert out.out_dir.parent == tmp_path
     md = out.markdown.read_text()
@@ -161,14 +178,21 @@ def test_compare_yaml_composes() -> None:
 
 
 def test_cli_prints_one_line_verdict(tracking_uri: str, store: dict[str, str], tmp_path: Path) -> None:
-    args = [f"baseline={store['base']}", f"candidates=[{store['identical']}]", "primary_metric=accuracy",
-            f"tracking_uri={tracking_uri}", f"out_dir={tmp_path}"]  # fmt: skip
-    proc = subprocess.run([sys.executable, "-m", "harness.compare", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    args = [
+        f"baseline={store['base']}",
+        f"candidates=[{store['identical']}]",
+        "primary_metric=accuracy",
+        f"tracking_uri={tracking_uri}",
+        f"out_dir={tmp_path}",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.compare", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1 and "NO SIGNIFICANT DIFFERENCE on accuracy" in lines[0]
-    bad = subprocess.run([sys.executable, "-m", "harness.compare", "baseline=x"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)  # fmt: skip
+    bad = subprocess.run(
+        [sys.executable, "-m", "harness.compare", "baseline=x"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr

@@ -35,8 +35,12 @@ def runs(tracking_uri: str) -> dict[str, str]:
     worse = acc.copy()
     worse[np.flatnonzero(acc == 1)[:30]] = 0.0  # planted regression: 30 right answers lost (-0.10)
     return {
-        "released": log_run(tracking_uri, make_rows({"accuracy": acc}, cost_usd=0.001), model="prod",
-                            extra_tags={"harness.released": "true"}),  # fmt: skip
+        "released": log_run(
+            tracking_uri,
+            make_rows({"accuracy": acc}, cost_usd=0.001),
+            model="prod",
+            extra_tags={"harness.released": "true"},
+        ),
         "good": log_run(tracking_uri, make_rows({"accuracy": acc}, cost_usd=0.001), model="cand-good"),
         "regressed": log_run(tracking_uri, make_rows({"accuracy": worse}, cost_usd=0.001), model="cand-bad"),
         "errors": log_run(tracking_uri, make_rows({"accuracy": acc}, errors=range(20)), model="cand-errors"),
@@ -44,9 +48,20 @@ def runs(tracking_uri: str) -> dict[str, str]:
     }
 
 
-def _gate(tracking_uri: str, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:  # noqa: E501
-    cmd = [sys.executable, "-m", "harness.gate", "gate=release", "gate.task=sst2", f"tracking_uri={tracking_uri}",
-           f"out_dir={tmp_path / 'out'}", f"junit={tmp_path / 'junit.xml'}", *args]  # fmt: skip
+def _gate(
+    tracking_uri: str, tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "harness.gate",
+        "gate=release",
+        "gate.task=sst2",
+        f"tracking_uri={tracking_uri}",
+        f"out_dir={tmp_path / 'out'}",
+        f"junit={tmp_path / 'junit.xml'}",
+        *args,
+    ]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
 
 
