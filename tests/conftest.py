@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -18,3 +19,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "real_api" in item.keywords:
             item.add_marker(skip)
+
+
+SHARED_DATA = Path(os.environ.get("HARNESS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data, or a skip with the reason when this clone has none (CI always has it)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"needs the shared benchmark data at {SHARED_DATA} (absent in a user's clone)")
+    return SHARED_DATA

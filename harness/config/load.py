@@ -108,17 +108,23 @@ def explain(exc: BaseException) -> str:
 
 def _key_hint(key: str) -> str:
     """Close matches for a mistyped key among the schema's field names at that level."""
-    parent, _, leaf = key.rpartition(".")
-    try:
-        node: Any = OmegaConf.structured(RunConfig)
-        for part in parent.split(".") if parent else []:
-            node = node[part]
-        fields = list(node.keys()) if isinstance(node, DictConfig) else []
-    except Exception:
-        fields = []
-    if not fields and parent in ("task", "model"):
-        from harness.config.store import MODEL_SCHEMAS, TASK_SCHEMAS
+    from harness.config.store import MODEL_SCHEMAS, TASK_SCHEMAS
 
-        schemas = TASK_SCHEMAS if parent == "task" else MODEL_SCHEMAS
-        fields = sorted({f for s in schemas.values() for f in OmegaConf.structured(s).keys()})
-    return suggest(leaf, [str(f) for f in fields])
+    parts = key.split(".")
+    head, middle, leaf = parts[0], parts[1:-1], parts[-1]
+    roots: list[Any] = {"task": list(TASK_SCHEMAS.values()), "model": list(MODEL_SCHEMAS.values())}.get(
+        head, [RunConfig]
+    )
+    if head not in ("task", "model"):
+        middle = parts[:-1]
+    fields: set[str] = set()
+    for root in roots:
+        try:
+            node: Any = OmegaConf.structured(root)
+            for part in middle:
+                node = node[part]
+            if isinstance(node, DictConfig):
+                fields.update(str(k) for k in node.keys())
+        except Exception:
+            continue
+    return suggest(leaf, sorted(fields))
