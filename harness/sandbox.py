@@ -141,11 +141,11 @@ if cfg["pidns"]:
         for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(s, lambda *a: os.kill(pid, signal.SIGKILL))
         _, status = os.waitpid(pid, 0)
-        if os.WIFSIGNALED(status):  # die the same way, so the harness sees the signal
-            sig = os.WTERMSIG(status)
-            signal.signal(sig, signal.SIG_DFL)
-            os.kill(os.getpid(), sig)
-        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 125)
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 125
+        if code > 128 and code - 128 < signal.NSIG:  # the init below relays a signal as 128 + signal
+            signal.signal(code - 128, signal.SIG_DFL)  # die the same way, so the harness sees it
+            os.kill(os.getpid(), code - 128)
+        os._exit(code)
     call("mount", b"none", b"/", None, 0x4000 | 0x40000, None)  # MS_REC|MS_PRIVATE
     call("mount", b"proc", b"/proc", b"proc", 2 | 4 | 8, None)  # nosuid,nodev,noexec
     wd = os.getcwd().encode()
@@ -155,6 +155,13 @@ if cfg["pidns"]:
     os.makedirs(wd, exist_ok=True)
     call("mount", b".", wd, None, 0x1000, None)  # MS_BIND: the hidden work dir back in place
     os.chdir(wd)
+    # This process is the namespace's init. The program must not be: init ignores
+    # its own default-action signals, so a C++ assert's SIGABRT would not kill it.
+    call("prctl", 1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    pid = os.fork()
+    if pid:
+        _, status = os.waitpid(pid, 0)  # when init exits, the kernel kills the rest
+        os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
 # Resolve the command now: after setuid the interpreter's own files may be unreadable.
 exe = cfg["argv"][0]
 if "/" not in exe:

@@ -164,23 +164,25 @@ def _go_file(row: Mapping[str, Any], code: str, test: str) -> str:
 _PY_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\nassert ")
 
 
+_CLASHES = {
+    "cpp": re.compile(r"^\s*int\s+main\s*\(", re.MULTILINE),
+    "java": re.compile(r"^\s*(public\s+)?class\s+Main\b", re.MULTILINE),
+    "go": re.compile(r"^\s*func\s+(main|Test\w*)\s*\(", re.MULTILINE),
+}
+
+
 def truncate_completion(prompt: str, completion: str, language: str) -> str:
-    """Cut a completion where the function ends, as upstream post-processing does.
+    """Cut what a completion wrote after the solution, as upstream post-processing does.
 
     Python: at the first top-level `def`/`class`/`if __name__`/`print(`/
-    `assert`. Brace languages: right after the brace that closes what the
-    prompt opened (the method and, for Java, the class), so a `main` or
-    extra code the model wrote after it cannot clash with the test.
+    `assert`. C++/Java/Go: at the completion's own `main` / `class Main` /
+    test function, which would clash with the test's. Helper functions
+    written after the solution are kept (Go/72's canonical solution has one).
     """
+    del prompt  # the cut does not depend on it today; kept for callers' symmetry
     if language == "python":
         cuts = [i for i in (completion.find(s) for s in _PY_STOPS) if i >= 0]
         return completion[: min(cuts)] if cuts else completion
-    depth = _braces(prompt)
-    if depth <= 0:
-        return completion
-    masked = _LITERALS.sub(lambda m: " " * len(m.group(0)), completion)
-    for i, ch in enumerate(masked):
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        if depth == 0:
-            return completion[: i + 1] + "\n"
-    return completion
+    clash = _CLASHES.get(language)
+    m = clash.search(completion) if clash else None
+    return completion[: m.start()] if m else completion

@@ -61,10 +61,11 @@ def test_completion_is_truncated_at_the_next_top_level_def() -> None:
     assert out.passed
 
 
-def test_brace_completion_is_cut_after_the_function() -> None:
-    completion = '  return a + b; // } not this\n}\nconsole.error("extra code after the function")\n'
-    cut = assemble.truncate_completion(JS_ROW["prompt"], completion, "js")
-    assert cut.endswith("}\n") and "extra" not in cut
+def test_brace_completion_keeps_helpers_and_drops_its_own_main() -> None:
+    prompt = "#include<stdio.h>\nint add(int a, int b){\n"
+    completion = "    return helper(a) + b;\n}\nint helper(int x){ return x; }\nint main(){ return 3; }\n"
+    cut = assemble.truncate_completion(prompt, completion, "cpp")
+    assert "int helper" in cut and "main" not in cut
 
 
 @pytest.mark.parametrize(

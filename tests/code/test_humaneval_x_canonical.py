@@ -26,7 +26,11 @@ HEX = DATA / "humaneval-x"
 # Upstream problems whose canonical solution cannot pass here, each with why.
 KNOWN_FAILURES = {
     "JavaScript/162": "needs the npm package js-md5 (require('js-md5')), which the sandbox does not provide",
+    "JavaScript/112": "wrong canonical solution (`return (z, false)` is the comma operator); "
+    "the upstream 2023 test fix in this copy exposes it",
+    "JavaScript/155": "wrong canonical solution (tests num % 2, not each digit); the 2023 test fix exposes it",
 }
+PREFIX = {"python": "Python", "cpp": "CPP", "java": "Java", "js": "JavaScript", "go": "Go"}
 
 pytestmark = [
     pytest.mark.shared_data,
@@ -75,7 +79,7 @@ def test_canonical_solutions_pass(language: str, record_property: pytest.RecordP
     unexpected = {k: v for k, v in failed.items() if k not in KNOWN_FAILURES}
     assert not unexpected, unexpected
     for task_id in KNOWN_FAILURES:
-        if task_id.split("/")[0].lower().startswith({"js": "javascript"}.get(language, language)):
+        if task_id.split("/")[0] == PREFIX[language]:
             assert task_id in failed, f"{task_id} is listed as a known failure but passed: drop it from the list"
 
 
@@ -94,4 +98,8 @@ def test_a_wrong_solution_fails(language: str) -> None:
     lang = languages.get_language(language)
     src = candidate_source(dict(sample.fields), wrong, language, "completion")
     out = sandbox.run_program(languages.program(lang, src), languages.limits_for(lang, 20.0, 2048))
-    assert not out.passed and out.phase == "run" and out.reason in ("exit code 1", "stderr not empty", "exit code 2")
+    assert (
+        not out.passed
+        and out.phase == "run"
+        and out.reason in ("exit code 1", "stderr not empty", "killed by signal 6")
+    )
