@@ -83,3 +83,32 @@ def test_gate_on_real_runs_by_model_name(
     # the baseline against itself's better sibling: accuracy floor on CI low 0.5 fails for the base run
     assert gate_cli.main([*args, "candidate=replay-base"]) == 1
     assert "accuracy.ci_low >= 0.5" in capsys.readouterr().out
+
+
+def test_gate_evaluate_hook_runs_the_candidate_first(
+    real_runs: tuple[str, str, str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, _, uri, tmp = real_runs
+    replay = _replay_file(tmp / "hook.jsonl", 50 + FIXED)
+    evaluate_overrides = [
+        "task=classification",
+        "model=replay",
+        f"model.path={replay}",
+        "model.name=replay-hook",
+        f"results_dir={tmp / 'results'}",
+        "cache.enabled=false",
+        "progress=false",
+        "bootstrap_resamples=200",
+    ]
+    args = [
+        "gate=release",
+        "gate.task=classification",
+        f"tracking_uri={uri}",
+        f"out_dir={tmp / 'gate'}",
+        f"gate.baseline.run={base}",
+        "evaluate=[" + ",".join(f"'{o}'" for o in evaluate_overrides) + "]",
+    ]
+    assert gate_cli.main(args) == 0
+    out = capsys.readouterr().out
+    hook_run = out.split("on run ")[1].split()[0]
+    assert MlflowClient(uri).get_run(hook_run).data.tags["harness.model"] == "replay-hook"
