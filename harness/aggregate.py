@@ -82,7 +82,8 @@ def cost_usd(resp: Response, prices: PriceConfig) -> float:
     """Cost of one response: uncached input, cached input and output tokens."""
     uncached = max(0, resp.prompt_tokens - resp.cached_tokens)
     return (
-        uncached * prices.input_per_mtok + resp.cached_tokens * prices.cached_per_mtok
+        uncached * prices.input_per_mtok
+        + resp.cached_tokens * prices.cached_per_mtok
         + resp.output_tokens * prices.output_per_mtok
     ) / 1e6
 
@@ -94,7 +95,9 @@ def counters(responses: Sequence[Response], costs: Sequence[float]) -> dict[str,
     prompt = sum(r.prompt_tokens for r in responses)
     output = sum(r.output_tokens for r in responses)
     errors = sum(1 for r in responses if r.error is not None)
-    empty = sum(1 for r in responses if r.error is None and not any(t.strip() for t in r.texts) and not r.choice_logprobs)
+    empty = sum(
+        1 for r in responses if r.error is None and not any(t.strip() for t in r.texts) and not r.choice_logprobs
+    )
     total_cost = float(sum(costs))
     return {
         "n_examples": float(n),

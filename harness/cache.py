@@ -19,6 +19,7 @@ from pathlib import Path
 from harness.backends.base import BackendIdentity
 from harness.errors import UserError
 from harness.records import Request, Response
+from harness.testpoint import pause
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -63,7 +64,9 @@ class ResponseCache:
                 for key, text in rows:
                     found[key] = Response.from_json(text)
             except (sqlite3.DatabaseError, json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise UserError(f"response cache {self.path} is corrupt ({exc}); delete it or set cache.enabled=false")
+                raise UserError(
+                    f"response cache {self.path} is corrupt ({exc}); delete it or set cache.enabled=false"
+                ) from None
         return found
 
     def put_many(self, items: Iterable[tuple[str, str, Response]]) -> None:
@@ -71,9 +74,18 @@ class ResponseCache:
         rows = [(key, model, resp.to_json()) for key, model, resp in items if resp.ok]
         if not rows:
             return
-        with self._db:  # one transaction: all of a chunk or none of it
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT OR REPLACE INTO responses (key, model, response) VALUES (?, ?, ?)", rows)
+        try:
+            with self._db:  # one transaction: all of a chunk or none of it
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO responses (key, model, response) VALUES (?, ?, ?)", rows
+                )
+                pause("cache.write")  # a kill here must leave none of these rows behind
+        except sqlite3.DatabaseError as exc:
+            raise UserError(
+                f"response cache {self.path} cannot be written ({exc}); "
+                "delete it, or set cache.path=<other file> or cache.enabled=false"
+            ) from None
 
     def close(self) -> None:
         self._db.close()

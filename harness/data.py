@@ -143,8 +143,8 @@ def _precheck(file: Path, fmt: str) -> None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(f"{file}:{line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x})") from None
+        bad_line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(f"{file}:{bad_line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x})") from None
     if not text.strip():
         raise DataError(f"{file}: the data set is empty")
     if fmt == "json" and _suffix(str(file)) == ".jsonl":

@@ -70,8 +70,8 @@ def print_summary(result: RunResult, primary: str, extra: Mapping[str, float]) -
         if name in result.counters:
             table.add_row(f"[dim]{name}[/dim]", f"{result.counters[name]:.4g}", "")
     console.print(table)
-    for key, value in extra.items():
-        console.print(f"[dim]{key}: {value:.2f}[/dim]")
+    for label, seconds in extra.items():
+        console.print(f"[dim]{label}: {seconds:.2f}[/dim]")
     console.print(f"results: {result.output_dir}")
     if result.mlflow_run_id:
         console.print(f"mlflow run: {result.mlflow_run_id}")

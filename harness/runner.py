@@ -60,8 +60,21 @@ def evaluate(cfg: RunConfig, *, quiet: bool = False) -> RunResult:
         tracker.start(f"{task.name}/{model.name}", flatten(asdict(cfg)), _tags(cfg, identity, data.fingerprint))
     cache = ResponseCache(Path(cfg.cache.path)) if cfg.cache.enabled else None
     try:
-        result = _run(cfg, requests, data.test, identity, plugin, cache, tracker, scorer_fns, corpus_fns, kind,
-                      data.fingerprint, t_start, quiet)
+        result = _run(
+            cfg,
+            requests,
+            data.test,
+            identity,
+            plugin,
+            cache,
+            tracker,
+            scorer_fns,
+            corpus_fns,
+            kind,
+            data.fingerprint,
+            t_start,
+            quiet,
+        )
     except BaseException as exc:
         if tracker:
             tracker.fail(f"{type(exc).__name__}: {exc}")
@@ -98,7 +111,8 @@ def _run(
     scores = merge_scores([fn(items, task, ctx) for fn in scorer_fns.values()], len(items))
     costs = [aggregate.cost_usd(r, model.prices) for r in responses]
     examples = tuple(
-        ExampleResult(s, q, r, sc, c) for s, q, r, sc, c in zip(samples, requests, responses, scores, costs, strict=True)
+        ExampleResult(s, q, r, sc, c)
+        for s, q, r, sc, c in zip(samples, requests, responses, scores, costs, strict=True)
     )
     metrics = aggregate.per_example_metrics(scores, cfg.bootstrap_resamples, seed=task.seed)
     metrics.update(aggregate.corpus_metrics(corpus_fns, items, scores, task, cfg.bootstrap_resamples, seed=task.seed))
@@ -106,8 +120,16 @@ def _run(
     score_s = time.perf_counter() - t_scored
 
     out_dir = new_output_dir(cfg.results_dir, task.name, model.name)
-    result = RunResult(task.name, model.name, metrics, examples, counters, str(out_dir), fingerprint,
-                       tracker.run_id if tracker else None)
+    result = RunResult(
+        task.name,
+        model.name,
+        metrics,
+        examples,
+        counters,
+        str(out_dir),
+        fingerprint,
+        tracker.run_id if tracker else None,
+    )
     rows = [e.to_row() for e in examples]
     write_jsonl(out_dir / "predictions.jsonl", rows)
     write_json(out_dir / "metrics.json", result.flat_metrics())
@@ -127,8 +149,9 @@ def _run(
         t_track = time.perf_counter()
         tracker.log_metrics({**result.flat_metrics(), **timing})
         tracker.log_tags({"harness.status": "failed" if failed else "complete"})
-        tracker.log_artifacts([out_dir / "predictions.jsonl", out_dir / "metrics.json", out_dir / "config.yaml",
-                               *artifacts])
+        tracker.log_artifacts(
+            [out_dir / "predictions.jsonl", out_dir / "metrics.json", out_dir / "config.yaml", *artifacts]
+        )
         tracker.log_table(rows)
         timing["timing.tracking_s"] = time.perf_counter() - t_track
     timing["timing.wall_s"] = time.perf_counter() - t_start
@@ -156,7 +179,9 @@ def resolve_scorers(names: Sequence[str]) -> tuple[dict[str, ScorerFn], dict[str
             corpus[name] = CORPUS_METRICS.get(name)
         else:
             known = SCORERS.names() + CORPUS_METRICS.names()
-            raise ConfigError(f"unknown scorer {name!r} at task.scorers{suggest(name, known)}; known: {', '.join(known)}")
+            raise ConfigError(
+                f"unknown scorer {name!r} at task.scorers{suggest(name, known)}; known: {', '.join(known)}"
+            )
     return per, corpus
 
 
@@ -189,8 +214,12 @@ def check_capabilities(requests: Sequence[Request], caps: frozenset[Capability],
 def _params(task: Any) -> GenerationParams:
     g = task.generation
     return GenerationParams(
-        max_new_tokens=g.max_new_tokens, temperature=g.temperature, top_p=g.top_p, top_k=g.top_k,
-        stop=tuple(g.stop), seed=g.seed,
+        max_new_tokens=g.max_new_tokens,
+        temperature=g.temperature,
+        top_p=g.top_p,
+        top_k=g.top_k,
+        stop=tuple(g.stop),
+        seed=g.seed,
     )
 
 

@@ -80,7 +80,7 @@ class Tracker:
             return str(exp.experiment_id)
 
     def start(self, run_name: str, params: Mapping[str, str], tags: Mapping[str, str]) -> str:
-        from mlflow.entities import Param, RunTag
+        from mlflow.entities import Param
 
         run = self._client.create_run(self._experiment_id(), run_name=run_name, tags=dict(tags))
         self.run_id = str(run.info.run_id)

@@ -103,7 +103,7 @@ def _convert(gguf: Path, folder: Path) -> None:
     # marker makes the next load look for a GGUF file that is not there.
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    model.hf_quantizer = None
+    model.hf_quantizer = None  # type: ignore[assignment]
     tokenizer.chat_template = GEMMA_CHAT_TEMPLATE
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=folder.parent))

@@ -64,13 +64,20 @@ def _revision(path: str, revision: str | None) -> str:
     if revision:
         return revision
     raise ConfigError(
-        f"model.path={path!r} is not a local folder; pin model.revision=<commit> for a Hub id so results stay comparable"
+        f"model.path={path!r} is not a local folder; pin model.revision=<commit> for a Hub id "
+        "so results stay comparable"
     )
 
 
 def identify(cfg: HFModelConfig) -> BackendIdentity:
     adapter = ""
     if cfg.adapter.path:
+        local = Path(cfg.adapter.path).expanduser()
+        if (local.is_absolute() or cfg.adapter.path.startswith((".", "~"))) and not local.is_dir():
+            raise ConfigError(
+                f"adapter folder not found: {cfg.adapter.path} (model.adapter.path of model {cfg.name}); "
+                "create it with `python -m harness.tune` or fix the path"
+            )
         adapter = _revision(cfg.adapter.path, cfg.adapter.revision)
         if cfg.adapter.merge:
             adapter += "+merged"
@@ -116,7 +123,7 @@ class HFBackend:
             raise ConfigError(f"cannot load model {cfg.path!r} (model.path): {str(exc).splitlines()[0]}") from None
         if cfg.adapter.path:
             model = _apply_adapter(model, cfg)
-        self.model = model.to(self.device).eval()
+        self.model = model.to(self.device).eval()  # type: ignore[arg-type]
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -155,6 +162,7 @@ def _apply_adapter(model: Any, cfg: HFModelConfig) -> Any:
         from peft import PeftModel
     except ImportError:
         raise ConfigError("model.adapter needs the 'peft' package: pip install peft") from None
+    assert cfg.adapter.path
     try:
         model = PeftModel.from_pretrained(model, cfg.adapter.path, revision=cfg.adapter.revision)
     except (OSError, ValueError) as exc:

@@ -108,7 +108,7 @@ def generate(b: HFBackend, requests: Sequence[Request]) -> list[Response]:
                     ended = next((k for k, t in enumerate(tokens) if t in eos_ids or t == pad_id), None)
                     kept = tokens if ended is None else tokens[:ended]
                     n_out += len(kept) + (0 if ended is None else 1)
-                    text, stopped = cut_at_stop(b.tokenizer.decode(kept, skip_special_tokens=True), params.stop)
+                    text, stopped = cut_at_stop(str(b.tokenizer.decode(kept, skip_special_tokens=True)), params.stop)
                     texts.append(text)
                     reason = "stop" if stopped or ended is not None else "length"
                 out[i] = Response(

@@ -97,7 +97,9 @@ def explain(exc: BaseException) -> str:
         return f"missing required value {key!r}: set it in the YAML or on the command line ({key}=...)"
     if "could not be converted" in text or "Invalid value" in text or "ValidationError" in type(exc).__name__:
         key = key_match.group(1) if key_match else "?"
-        first = next((line for line in text.splitlines() if "convert" in line or "Invalid" in line), text.splitlines()[0])
+        first = next(
+            (line for line in text.splitlines() if "convert" in line or "Invalid" in line), text.splitlines()[0]
+        )
         return f"wrong type for {key!r}: {first.strip()}"
     if "LexerNoViableAltException" in text or "mismatched input" in text or "no viable alternative" in text:
         return f"bad override syntax: {text.splitlines()[0].strip()} (form: key=value, lists as 'key=[a,b]')"
@@ -112,9 +114,11 @@ def _key_hint(key: str) -> str:
 
     parts = key.split(".")
     head, middle, leaf = parts[0], parts[1:-1], parts[-1]
-    roots: list[Any] = {"task": list(TASK_SCHEMAS.values()), "model": list(MODEL_SCHEMAS.values())}.get(
-        head, [RunConfig]
-    )
+    roots: list[Any] = [RunConfig]
+    if head == "task":
+        roots = list(TASK_SCHEMAS.values())
+    elif head == "model":
+        roots = list(MODEL_SCHEMAS.values())
     if head not in ("task", "model"):
         middle = parts[:-1]
     fields: set[str] = set()
@@ -124,7 +128,7 @@ def _key_hint(key: str) -> str:
             for part in middle:
                 node = node[part]
             if isinstance(node, DictConfig):
-                fields.update(str(k) for k in node.keys())
+                fields.update(str(k) for k in node)
         except Exception:
             continue
     return suggest(leaf, sorted(fields))

@@ -33,5 +33,5 @@ def register() -> None:
     cs.store(name="run_schema", node=s.RunConfig)
     for name, node in TASK_SCHEMAS.items():
         cs.store(group="schema/task", name=name, node=node)
-    for name, node in MODEL_SCHEMAS.items():
-        cs.store(group="schema/model", name=name, node=node)
+    for name, model_node in MODEL_SCHEMAS.items():
+        cs.store(group="schema/model", name=name, node=model_node)

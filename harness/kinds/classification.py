@@ -61,7 +61,9 @@ def confusion_png(examples: Sequence[ExampleResult], task: Any, out_dir: Path) -
     ax.set_title(f"{task.name}: confusion matrix")
     if len(cols) <= 20:
         for (r, c), v in __import__("numpy").ndenumerate(matrix):
-            ax.text(c, r, str(v), ha="center", va="center", fontsize=8, color="black" if v < matrix.max() / 2 else "white")
+            ax.text(
+                c, r, str(v), ha="center", va="center", fontsize=8, color="black" if v < matrix.max() / 2 else "white"
+            )
     fig.tight_layout()
     path = out_dir / "confusion_matrix.png"
     fig.savefig(path, dpi=110)

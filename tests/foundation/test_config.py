@@ -86,8 +86,9 @@ def test_config_mistakes_raise_one_clear_config_error(overrides: list[str], need
     ],
 )
 def test_cli_reports_mistakes_on_one_line_with_exit_2(args: list[str], needles: list[str], tmp_path: Path) -> None:
-    proc = run_cli([*args, f"results_dir={tmp_path}", f"tracking.uri=sqlite:///{tmp_path}/m.db",
-                    f"cache.path={tmp_path}/c.sqlite"])
+    proc = run_cli(
+        [*args, f"results_dir={tmp_path}", f"tracking.uri=sqlite:///{tmp_path}/m.db", f"cache.path={tmp_path}/c.sqlite"]
+    )
     assert_one_line_error(proc, *needles)
 
 

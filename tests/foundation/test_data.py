@@ -30,10 +30,17 @@ def write(path: Path, rows: list[dict], fmt: str) -> Path:
 
 
 def byo(path: Path, *extra: str):
-    return compose_run([
-        f"task.data.path={path}", "task.data.input_field=text", "task.data.target_field=label",
-        "task.data.id_field=uid", "task.data.train_path=null", "task.labels=[negative,positive]", *extra,
-    ]).task
+    return compose_run(
+        [
+            f"task.data.path={path}",
+            "task.data.input_field=text",
+            "task.data.target_field=label",
+            "task.data.id_field=uid",
+            "task.data.train_path=null",
+            "task.labels=[negative,positive]",
+            *extra,
+        ]
+    ).task
 
 
 @pytest.mark.parametrize("name", ["mine.jsonl", "mine.csv", "mine.tsv", "mine.jsonl.gz", "mine.csv.gz"])
@@ -70,12 +77,19 @@ def test_few_shot_examples_come_from_train_never_test() -> None:
 
 
 def test_gemini_contents_rows_load_as_input_and_target(tmp_path: Path) -> None:
-    row = {"contents": [{"role": "user", "parts": [{"text": "Article text"}]},
-                        {"role": "model", "parts": [{"text": "Summary"}]}]}
+    row = {
+        "contents": [
+            {"role": "user", "parts": [{"text": "Article text"}]},
+            {"role": "model", "parts": [{"text": "Summary"}]},
+        ]
+    }
     path = tmp_path / "sft.jsonl"
     path.write_text(json.dumps(row) + "\n")
-    data = load_task_data(compose_run([f"task.data.path={path}", "task.data.id_field=null",
-                                       "task.data.train_path=null", "task.labels=[Summary]"]).task)
+    data = load_task_data(
+        compose_run(
+            [f"task.data.path={path}", "task.data.id_field=null", "task.data.train_path=null", "task.labels=[Summary]"]
+        ).task
+    )
     assert (data.test[0].input, data.test[0].references) == ("Article text", ("Summary",))
 
 
@@ -84,16 +98,23 @@ BAD = [
     ("empty", b"", "empty"),
     ("non-utf8", b'{"uid": "a", "text": "caf\xe9", "label": "positive"}\n', ":1: not valid UTF-8"),
     ("malformed row", b'{"uid": "a", "text": "x", "label": "positive"}\n{"uid": "b", "text": \n', ":2: malformed JSON"),
-    ("missing input", b'{"uid": "a", "text": "x", "label": "positive"}\n{"uid": "b", "txt": "y", "label": "positive"}\n',
-     "row 2: missing field 'text'"),
-    ("duplicate id", b'{"uid": "a", "text": "x", "label": "positive"}\n{"uid": "a", "text": "y", "label": "negative"}\n',
-     "row 2: duplicate id 'a'"),
+    (
+        "missing input",
+        b'{"uid": "a", "text": "x", "label": "positive"}\n{"uid": "b", "txt": "y", "label": "positive"}\n',
+        "row 2: missing field 'text'",
+    ),
+    (
+        "duplicate id",
+        b'{"uid": "a", "text": "x", "label": "positive"}\n{"uid": "a", "text": "y", "label": "negative"}\n',
+        "row 2: duplicate id 'a'",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "content", "needle"), BAD, ids=[b[0] for b in BAD])
-def test_bad_data_is_a_clear_error_naming_file_and_row(tmp_path: Path, case: str, content: bytes | None,
-                                                        needle: str) -> None:
+def test_bad_data_is_a_clear_error_naming_file_and_row(
+    tmp_path: Path, case: str, content: bytes | None, needle: str
+) -> None:
     path = tmp_path / "bad.jsonl"
     if content is not None:
         path.write_bytes(content)
@@ -111,5 +132,5 @@ def test_csv_row_with_wrong_column_count_is_named(tmp_path: Path) -> None:
 
 def test_shots_beyond_train_size_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path / "d.jsonl", ROWS, "jsonl")
-    with pytest.raises(DataError, match="task.shots=3"):
+    with pytest.raises(DataError, match=r"task\.shots=3"):
         load_task_data(byo(path, "task.shots=3"))

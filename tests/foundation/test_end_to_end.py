@@ -44,7 +44,13 @@ def test_run_is_recorded_in_mlflow_with_params_metrics_cis_table_and_artifacts(f
     assert tags["harness.variant"] == "base" and tags["harness.dataset_fingerprint"] == result.dataset_fingerprint
     assert tags["harness.revision"].startswith("gguf-sha256:")
     artifacts = {a.path for a in client.list_artifacts(result.mlflow_run_id)}
-    assert {"predictions.jsonl", "metrics.json", "config.yaml", "confusion_matrix.png", "eval_results.json"} <= artifacts
+    assert {
+        "predictions.jsonl",
+        "metrics.json",
+        "config.yaml",
+        "confusion_matrix.png",
+        "eval_results.json",
+    } <= artifacts
     table = json.loads(Path(client.download_artifacts(result.mlflow_run_id, "eval_results.json", str(tmp))).read_text())
     assert len(table["data"]) == 8 and "score.accuracy" in table["columns"]
 
@@ -66,7 +72,9 @@ def test_rerun_is_served_from_cache_without_loading_the_model(first_run) -> None
     again = evaluate(run_config(tmp, *CELL), quiet=True)
     timing = json.loads((Path(again.output_dir) / "timing.json").read_text())
     assert timing["cache.model_loaded"] == 0.0 and timing["cache.hits"] == 8.0
-    assert (Path(again.output_dir) / "metrics.json").read_bytes() == (Path(result.output_dir) / "metrics.json").read_bytes()
+    assert (Path(again.output_dir) / "metrics.json").read_bytes() == (
+        Path(result.output_dir) / "metrics.json"
+    ).read_bytes()
     assert (Path(again.output_dir) / "predictions.jsonl").read_bytes() == (
         Path(result.output_dir) / "predictions.jsonl"
     ).read_bytes()
@@ -76,7 +84,7 @@ def test_label_outside_label_list_fails_before_the_model_loads(tmp_path: Path) -
     path = tmp_path / "d.jsonl"
     path.write_text('{"id": "1", "text": "fine", "label": "postive"}\n')
     cfg = run_config(tmp_path, f"task.data.path={path}", "task.data.train_path=null")
-    with pytest.raises(DataError, match="label 'postive' is not in task.labels.*did you mean: positive"):
+    with pytest.raises(DataError, match=r"label 'postive' is not in task\.labels.*did you mean: positive"):
         evaluate(cfg, quiet=True)
     assert not (tmp_path / "cache.sqlite").exists()
 
