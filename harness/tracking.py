@@ -5,12 +5,19 @@ process-global active run, so concurrent cells in one process cannot log
 into each other's runs. A run is created RUNNING before any model work and
 is marked FINISHED only after everything is logged; any failure marks it
 FAILED, and a process killed outright leaves it RUNNING, never FINISHED.
+
+Each run records which process owns it (tags `harness.pid`, `harness.pid_start`
+and `harness.host`: hostname, boot id and PID namespace). When a cell starts,
+its earlier runs still RUNNING whose owner is provably gone from this host
+are marked KILLED (tag `harness.status=killed`), so a SIGKILLed attempt does
+not look like a run in progress forever. Runs of other hosts are left alone.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,6 +25,7 @@ from typing import Any
 
 from harness.config.schema import TrackingConfig
 from harness.paths import ROOT
+from harness.testpoint import pause
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,18 @@ def tracking_uri(cfg: TrackingConfig) -> str:
     import mlflow
 
     return str(mlflow.get_tracking_uri())
+
+
+def artifact_location(uri: str) -> str | None:
+    """Artifacts of a SQLite store live beside the database file, not in the cwd.
+
+    MLflow's default puts them in ./mlruns of whatever directory the process
+    runs in, which scatters one store's artifacts over many folders.
+    """
+    if not uri.startswith("sqlite:///"):
+        return None  # a tracking server decides (--artifacts-destination)
+    db = Path(uri[len("sqlite:///") :]).resolve()
+    return (db.parent / "mlartifacts").as_uri()
 
 
 def git_commit() -> str:
@@ -73,7 +93,9 @@ class Tracker:
         if exp is not None:
             return str(exp.experiment_id)
         try:
-            return str(self._client.create_experiment(self._cfg.experiment))
+            return str(
+                self._client.create_experiment(self._cfg.experiment, artifact_location=artifact_location(self.uri))
+            )
         except MlflowException:  # another process created it first
             exp = self._client.get_experiment_by_name(self._cfg.experiment)
             assert exp is not None
@@ -82,12 +104,15 @@ class Tracker:
     def start(self, run_name: str, params: Mapping[str, str], tags: Mapping[str, str]) -> str:
         from mlflow.entities import Param
 
-        run = self._client.create_run(self._experiment_id(), run_name=run_name, tags=dict(tags))
+        exp_id = self._experiment_id()
+        reap_dead_runs(self._client, exp_id, tags)
+        # the owner's identity goes in with the run itself: a kill cannot leave a run without it
+        run = self._client.create_run(exp_id, run_name=run_name, tags={**tags, **owner_tags()})
         self.run_id = str(run.info.run_id)
+        pause("tracking.start")
         items = [Param(k, v) for k, v in sorted(params.items())]
         for start in range(0, len(items), 100):  # log_batch accepts 100 params per call
             self._client.log_batch(self.run_id, params=items[start : start + 100])
-        self._client.set_tag(self.run_id, "harness.pid", str(os.getpid()))
         return self.run_id
 
     def log_metrics(self, metrics: Mapping[str, float]) -> None:
@@ -109,6 +134,7 @@ class Tracker:
     def log_artifacts(self, files: Sequence[Path]) -> None:
         assert self.run_id
         for path in files:
+            pause("tracking.log")
             self._client.log_artifact(self.run_id, str(path))
 
     def log_table(self, rows: Sequence[Mapping[str, Any]], name: str = "eval_results.json") -> None:
@@ -123,6 +149,7 @@ class Tracker:
 
     def finish(self) -> None:
         assert self.run_id
+        pause("tracking.finish")
         self._client.set_terminated(self.run_id, "FINISHED")
 
     def fail(self, reason: str) -> None:
@@ -142,3 +169,76 @@ def _cell(value: Any) -> Any:
 
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+# ------------------------------------------------------------ dead owners
+
+CELL_TAGS = ("harness.task", "harness.model", "harness.variant")
+
+
+def host_id() -> str:
+    """This host as its processes see it: hostname, boot id, PID namespace (pids mean nothing elsewhere)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        pidns = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        boot, pidns = "?", "?"
+    return f"{socket.gethostname()}/{boot}/{pidns}"
+
+
+def process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (tells a reused pid apart), None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return None if fields[0] in ("Z", "X") else fields[19]  # state; starttime is field 22
+
+
+def owner_tags() -> dict[str, str]:
+    pid = os.getpid()
+    return {"harness.pid": str(pid), "harness.pid_start": process_start(pid) or "?", "harness.host": host_id()}
+
+
+def owner_alive(tags: Mapping[str, str], here: str) -> bool:
+    """False only when the run's owner is provably gone: same host, and its pid dead or reused."""
+    if tags.get("harness.host") != here:
+        return True  # another machine or container: cannot tell, so never touch it
+    try:
+        pid = int(tags.get("harness.pid", ""))
+    except ValueError:
+        return True
+    start = process_start(pid)
+    if start is None:
+        return False
+    return tags.get("harness.pid_start") in (start, "?", None)
+
+
+def reap_dead_runs(client: Any, experiment_id: str, cell: Mapping[str, str]) -> list[str]:
+    """Mark this cell's RUNNING runs whose owning process died KILLED; returns their ids."""
+    here = host_id()
+    reaped: list[str] = []
+    try:
+        runs = client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=1000)
+    except Exception:  # bookkeeping must never stop a run from starting
+        log.exception("could not look for dead runs in experiment %s", experiment_id)
+        return reaped
+    for run in runs:
+        tags = run.data.tags
+        if any(tags.get(k) != cell.get(k) for k in CELL_TAGS) or owner_alive(tags, here):
+            continue
+        reason = (
+            f"process {tags.get('harness.pid')} on this host ended without finishing the run "
+            "(killed?); marked KILLED when the same cell started again"
+        )
+        try:
+            client.set_tag(run.info.run_id, "harness.status", "killed")
+            client.set_tag(run.info.run_id, "harness.failure", reason)
+            client.set_terminated(run.info.run_id, "KILLED")
+            reaped.append(str(run.info.run_id))
+        except Exception:
+            log.exception("could not mark dead MLflow run %s KILLED", run.info.run_id)
+    if reaped:
+        log.warning("marked %d dead run(s) of this cell KILLED: %s", len(reaped), ", ".join(reaped))
+    return reaped
