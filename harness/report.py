@@ -11,10 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from harness.records import MetricValue, RunResult
+from harness.testpoint import pause
+
+INCOMPLETE = "INCOMPLETE"
 
 
 def new_output_dir(results_dir: str, task: str, model: str) -> Path:
-    """results/<task>/<model>/<UTC timestamp>[-n]/, never reusing a folder."""
+    """results/<task>/<model>/<UTC timestamp>[-n]/, never reusing a folder.
+
+    The folder starts with an INCOMPLETE marker file that `mark_complete`
+    removes as the run's very last step, so the folder of a run that was
+    killed or failed while writing results never passes for a finished one.
+    """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     base = Path(results_dir) / task / model
     base.mkdir(parents=True, exist_ok=True)
@@ -22,10 +30,19 @@ def new_output_dir(results_dir: str, task: str, model: str) -> Path:
         folder = base / (stamp if n == 0 else f"{stamp}-{n}")
         try:
             folder.mkdir()
-            return folder
         except FileExistsError:
             continue
+        (folder / INCOMPLETE).write_text(
+            f"run by process {os.getpid()} did not finish (killed or failed); do not use these results\n",
+            encoding="utf-8",
+        )
+        return folder
     raise RuntimeError(f"cannot create a new results folder under {base}")
+
+
+def mark_complete(folder: Path) -> None:
+    """The run's last step: its results folder is whole."""
+    (folder / INCOMPLETE).unlink(missing_ok=True)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -34,6 +51,7 @@ def write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        pause("report.write")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -27,7 +27,7 @@ from harness.plugins import load_plugins
 from harness.progress import progress_bar
 from harness.prompts import PromptBuilder, assets_dir
 from harness.records import ExampleResult, GenerationParams, Request, RequestKind, RunResult, Score
-from harness.report import new_output_dir, print_summary, write_json, write_jsonl
+from harness.report import mark_complete, new_output_dir, print_summary, write_json, write_jsonl
 from harness.scorers.base import CORPUS_METRICS, SCORERS, CorpusFn, ScoreInput, ScorerFn, ScoringContext
 from harness.tracking import Tracker, flatten, git_commit
 
@@ -55,10 +55,11 @@ def evaluate(cfg: RunConfig, *, quiet: bool = False) -> RunResult:
     check_capabilities(requests, plugin.capabilities, model.name)
     identity = plugin.identify(model)
 
+    # the cache opens first: an unreadable cache file must not leave an MLflow run RUNNING behind
+    cache = ResponseCache(Path(cfg.cache.path)) if cfg.cache.enabled else None
     tracker = Tracker(cfg.tracking) if cfg.tracking.enabled else None
     if tracker:
         tracker.start(f"{task.name}/{model.name}", flatten(asdict(cfg)), _tags(cfg, identity, data.fingerprint))
-    cache = ResponseCache(Path(cfg.cache.path)) if cfg.cache.enabled else None
     try:
         result = _run(
             cfg,
@@ -163,6 +164,7 @@ def _run(
         )
     if tracker:
         tracker.finish()
+    mark_complete(out_dir)  # last: a folder still marked INCOMPLETE is from a killed or failed run
     if not quiet:
         print_summary(result, task.primary_metric, {k: v for k, v in timing.items() if k.startswith("timing.")})
     return result
