@@ -156,7 +156,8 @@ def _includes(decl: str) -> str:
 def _go_file(row: Mapping[str, Any], code: str, test: str) -> str:
     """test_setup (package + testing imports) + the helper packages the code uses + code + test."""
     setup = str(row.get("test_setup") or 'package main\n\nimport (\n    "testing"\n)\n')
-    used = [p for p in GO_HELPER_PACKAGES if f'"{p}"' not in setup and re.search(rf"\b{p.split('/')[-1]}\.", code)]
+    bare = _LITERALS.sub("", code)  # "strings." in a comment is not a use (Go/158)
+    used = [p for p in GO_HELPER_PACKAGES if f'"{p}"' not in setup and re.search(rf"\b{p.split('/')[-1]}\.", bare)]
     imports = "import (\n" + "".join(f'    "{p}"\n' for p in used) + ")\n" if used else ""
     return setup + "\n" + imports + "\n" + code + "\n" + test
 
