@@ -31,8 +31,10 @@ CREATE TABLE IF NOT EXISTS responses (
 """
 
 
-def cache_key(identity: BackendIdentity, request: Request) -> str:
-    payload = {"backend": identity.cache_payload(), "request": request.cache_payload()}
+def cache_key(identity: BackendIdentity, request: Request, per_sample: bool = False) -> str:
+    payload: dict[str, object] = {"backend": identity.cache_payload(), "request": request.cache_payload()}
+    if per_sample:
+        payload["sample_id"] = request.sample_id
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

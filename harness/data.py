@@ -116,10 +116,19 @@ def _load_hub(cfg: DataConfig, path: str, split: str) -> list[dict[str, Any]]:
 def _load_local(file: Path, fmt: str) -> list[dict[str, Any]]:
     import datasets
 
-    _precheck(file, fmt)
+    parsed = _precheck(file, fmt)
+    if parsed is not None:
+        # JSON Lines: use the rows exactly as parsed. pyarrow's JSON type inference
+        # turns ISO date strings into timestamps, which would silently rewrite gold
+        # answers ("2024-03-05" -> "2024-03-05 00:00:00").
+        return parsed
     kwargs: dict[str, Any] = {}
-    if fmt == "csv" and _suffix(str(file)) == ".tsv":
-        kwargs["delimiter"] = "\t"
+    if fmt == "csv":
+        # every column as text: type inference would turn ids like "007" into 7
+        header = _csv_header(file)
+        kwargs["features"] = datasets.Features({name: datasets.Value("string") for name in header})
+        if _suffix(str(file)) == ".tsv":
+            kwargs["delimiter"] = "\t"
     try:
         ds = datasets.load_dataset(fmt, data_files=str(file), split="train", **kwargs)
     except Exception as exc:
@@ -127,12 +136,20 @@ def _load_local(file: Path, fmt: str) -> list[dict[str, Any]]:
     return list(ds.to_list())
 
 
-def _precheck(file: Path, fmt: str) -> None:
+def _csv_header(file: Path) -> list[str]:
+    opener = gzip.open if file.suffix == ".gz" else open
+    with opener(file, "rt", encoding="utf-8", newline="") as fh:
+        delimiter = "\t" if _suffix(str(file)) == ".tsv" else ","
+        return next(csv.reader(fh, delimiter=delimiter), [])
+
+
+def _precheck(file: Path, fmt: str) -> list[dict[str, Any]] | None:
     """Find the first undecodable or malformed row, so the error can name it.
 
     `datasets` reports such problems deep inside Arrow errors without a row
     number; a linear scan is cheap next to loading and makes the message
-    actionable.
+    actionable. For JSON Lines the scan parses every row anyway; those rows
+    are returned and used as the data.
     """
     opener = gzip.open if file.suffix == ".gz" else open
     try:
@@ -148,6 +165,7 @@ def _precheck(file: Path, fmt: str) -> None:
     if not text.strip():
         raise DataError(f"{file}: the data set is empty")
     if fmt == "json" and _suffix(str(file)) == ".jsonl":
+        rows: list[dict[str, Any]] = []
         for lineno, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
@@ -157,6 +175,8 @@ def _precheck(file: Path, fmt: str) -> None:
                 raise DataError(f"{file}:{lineno}: malformed JSON row: {exc.msg}") from None
             if not isinstance(row, dict):
                 raise DataError(f"{file}:{lineno}: a row must be a JSON object, got {type(row).__name__}")
+            rows.append(row)
+        return rows
     elif fmt == "csv":
         delimiter = "\t" if _suffix(str(file)) == ".tsv" else ","
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -166,6 +186,7 @@ def _precheck(file: Path, fmt: str) -> None:
                 raise DataError(
                     f"{file}: row {rowno} (line {reader.line_num}) has {len(row)} columns, header has {len(header)}"
                 )
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

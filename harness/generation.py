@@ -55,7 +55,7 @@ def generate_all(
     progress: Progress = lambda n: None,
 ) -> tuple[list[Response], GenerationStats]:
     """One response per request, in request order."""
-    keys = [cache_key(identity, r) for r in requests]
+    keys = [cache_key(identity, r, plugin.per_sample) for r in requests]
     copies = Counter(keys)
     found = cache.get_many(keys) if cache else {}
     n_hits = sum(1 for k in keys if k in found)

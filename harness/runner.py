@@ -149,7 +149,8 @@ def _run(
     if tracker:
         t_track = time.perf_counter()
         tracker.log_metrics({**result.flat_metrics(), **timing})
-        tracker.log_tags({"harness.status": "failed" if failed else "complete"})
+        scoring = {f"harness.scoring.{k}": v for k, v in kind.run_params(items, task).items()}
+        tracker.log_tags({"harness.status": "failed" if failed else "complete", **scoring})
         tracker.log_artifacts(
             [out_dir / "predictions.jsonl", out_dir / "metrics.json", out_dir / "config.yaml", *artifacts]
         )

@@ -72,6 +72,9 @@ class BackendPlugin:
     identify: Callable[[Any], BackendIdentity]
     load: Callable[[Any], Backend]
     capabilities: frozenset[Capability]
+    # True when answers depend on the sample id, not only the prompt (replay):
+    # the id then joins the cache key, so equal prompts are not shared
+    per_sample: bool = False
 
 
 BACKENDS: Registry[BackendPlugin] = Registry("model backend")

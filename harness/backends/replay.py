@@ -121,4 +121,6 @@ def load(cfg: Any) -> ReplayBackend:
     return ReplayBackend(_file(cfg), identify(cfg))
 
 
-BACKENDS.register("replay")(BackendPlugin(identify=identify, load=load, capabilities=CAPABILITIES))
+BACKENDS.register("replay")(
+    BackendPlugin(identify=identify, load=load, capabilities=CAPABILITIES, per_sample=True)
+)

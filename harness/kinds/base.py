@@ -16,6 +16,7 @@ from typing import Any
 
 from harness.records import ExampleResult, GenerationParams, Request, Sample
 from harness.registry import Registry
+from harness.scorers.base import ScoreInput
 
 
 def no_check(task: Any, samples: Sequence[Sample], assets: Path) -> None:
@@ -24,6 +25,10 @@ def no_check(task: Any, samples: Sequence[Sample], assets: Path) -> None:
 
 def no_artifacts(examples: Sequence[ExampleResult], task: Any, out_dir: Path) -> list[Path]:
     return []
+
+
+def no_run_params(items: Sequence[ScoreInput], task: Any) -> dict[str, str]:
+    return {}
 
 
 def plain_request(sample: Sample, prompt: str, system: str | None, params: GenerationParams, task: Any) -> Request:
@@ -40,12 +45,15 @@ class TaskKind:
     - `artifacts(examples, task, out_dir)` writes files (PNG, ...) and
       returns their paths, for results/ and MLflow.
     - `needs_code_execution(task)` says whether the double opt-in applies.
+    - `run_params(items, task)` -> scoring facts to record (library signatures).
     """
 
     request: Callable[[Sample, str, str | None, GenerationParams, Any], Request] = plain_request
     check: Callable[[Any, Sequence[Sample], Path], None] = no_check
     artifacts: Callable[[Sequence[ExampleResult], Any, Path], list[Path]] = no_artifacts
     needs_code_execution: Callable[[Any], bool] = field(default=lambda task: False)
+    # facts about how the scores were computed, recorded as MLflow tags (e.g. sacrebleu signatures)
+    run_params: Callable[[Sequence[ScoreInput], Any], dict[str, str]] = no_run_params
 
 
 KINDS: Registry[TaskKind] = Registry("task kind")

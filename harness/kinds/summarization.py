@@ -9,6 +9,7 @@ from typing import Any
 from harness.errors import DataError
 from harness.kinds.base import KINDS, TaskKind
 from harness.records import Sample
+from harness.scorers.base import ScoreInput
 
 
 def _check(task: Any, samples: Sequence[Sample], assets: Path) -> None:
@@ -17,4 +18,11 @@ def _check(task: Any, samples: Sequence[Sample], assets: Path) -> None:
             raise DataError(f"task {task.name}: sample {sample.id!r} has no reference summary (task.data.target_field)")
 
 
-KINDS.register("summarization")(TaskKind(check=_check))
+def _run_params(items: Sequence[ScoreInput], task: Any) -> dict[str, str]:
+    from harness.scorers.summarization import metric_signatures
+
+    sigs = metric_signatures(items)
+    return {"rouge.use_stemmer": str(task.use_stemmer), **{f"{k}.signature": v for k, v in sigs.items()}}
+
+
+KINDS.register("summarization")(TaskKind(check=_check, run_params=_run_params))

@@ -134,3 +134,16 @@ def test_shots_beyond_train_size_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path / "d.jsonl", ROWS, "jsonl")
     with pytest.raises(DataError, match=r"task\.shots=3"):
         load_task_data(byo(path, "task.shots=3"))
+
+
+def test_values_are_loaded_exactly_as_written(tmp_path: Path) -> None:
+    """No type inference rewrites data: ISO dates stay strings, ids keep leading zeros."""
+    jsonl = tmp_path / "d.jsonl"
+    jsonl.write_text('{"uid": "007", "text": "on 2024-03-05", "label": {"date": "2024-03-05", "n": "0012"}}\n')
+    csv_path = tmp_path / "d.csv"
+    csv_path.write_text("uid,text,label\n007,on 2024-03-05,0012\n")
+    for path in (jsonl, csv_path):
+        sample = load_task_data(byo(path)).test[0]
+        assert sample.id == "007" and sample.input == "on 2024-03-05"
+    assert json.loads(load_task_data(byo(jsonl)).test[0].target) == {"date": "2024-03-05", "n": "0012"}
+    assert load_task_data(byo(csv_path)).test[0].target == "0012"

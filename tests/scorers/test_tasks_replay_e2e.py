@@ -115,19 +115,13 @@ def test_sroie_config_loads_and_scores(tmp_path: Path) -> None:
     outputs = {s.id: s.target for s in data.test}
     result, _ = run("sroie", outputs, tmp_path)
     assert result.metrics["json.valid"].value == pytest.approx(1.0)
-    # every example but those whose OCR text repeats another's scores 1 (see the xfail below)
+    # replaying the gold answers scores every example perfectly, repeated OCR texts included
     perfect = [e for e in result.examples if e.score.values["json.field_f1"] == 1.0]
-    assert len(perfect) >= 620
+    assert len(perfect) == 626
 
 
 @pytest.mark.shared_data
 @needs_shared
-@pytest.mark.xfail(
-    strict=True,
-    reason="the runner shares one generation among requests with identical prompts (cache_key has no sample id); "
-    "SROIE receipts 235 and 237 have the same OCR text but different gold, and replay answers by id. "
-    "Remove this marker once backends can declare id-keyed answers.",
-)
 def test_replay_answers_by_sample_id_when_prompts_repeat(tmp_path: Path) -> None:
     cfg = compose_run(["task=sroie", "model=replay", "model.path=unused"])
     data = load_task_data(cfg.task)
