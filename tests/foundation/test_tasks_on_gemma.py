@@ -33,4 +33,4 @@ def test_task_runs_on_embedded_gemma_and_is_recorded(task: str, tmp_path: Path) 
     for name in metrics:
         assert name in run.data.metrics, (name, sorted(run.data.metrics))
     rows = [json.loads(x) for x in (Path(result.output_dir) / "predictions.jsonl").read_text().splitlines()]
-    assert len(rows) == 2 and all(r["error"] is None and r["output_tokens"] > 0 or r["outputs"] for r in rows)
+    assert len(rows) == 2 and all(r["error"] is None and r["outputs"] for r in rows)
