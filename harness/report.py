@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.errors import UserError
 from harness.records import MetricValue, RunResult
 from harness.testpoint import pause
 
@@ -25,13 +26,18 @@ def new_output_dir(results_dir: str, task: str, model: str) -> Path:
     """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     base = Path(results_dir) / task / model
-    base.mkdir(parents=True, exist_ok=True)
     for n in range(1000):
         folder = base / (stamp if n == 0 else f"{stamp}-{n}")
         try:
+            base.mkdir(parents=True, exist_ok=True)
             folder.mkdir()
         except FileExistsError:
             continue
+        except OSError as exc:  # results_dir is a file, read-only, on a full disk, ...
+            raise UserError(
+                f"cannot create a results folder under {base} (results_dir={results_dir}): {exc.strerror or exc}; "
+                "the answers are cached, fix results_dir and re-run"
+            ) from None
         (folder / INCOMPLETE).write_text(
             f"run by process {os.getpid()} did not finish (killed or failed); do not use these results\n",
             encoding="utf-8",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config.schema import TrackingConfig
+from harness.errors import ConfigError
 from harness.paths import ROOT
 from harness.testpoint import pause
 
@@ -79,11 +80,15 @@ class Tracker:
     """One MLflow run for one (task, model) cell."""
 
     def __init__(self, cfg: TrackingConfig) -> None:
+        from mlflow.exceptions import MlflowException
         from mlflow.tracking import MlflowClient
 
         self.uri = tracking_uri(cfg)
         self._cfg = cfg
-        self._client = MlflowClient(tracking_uri=self.uri)
+        try:
+            self._client = MlflowClient(tracking_uri=self.uri)
+        except MlflowException as exc:
+            raise ConfigError(f"tracking.uri={self.uri!r} is not a store MLflow can use: {_first_line(exc)}") from None
         self.run_id: str | None = None
 
     def _experiment_id(self) -> str:
@@ -103,8 +108,12 @@ class Tracker:
 
     def start(self, run_name: str, params: Mapping[str, str], tags: Mapping[str, str]) -> str:
         from mlflow.entities import Param
+        from mlflow.exceptions import MlflowException
 
-        exp_id = self._experiment_id()
+        try:
+            exp_id = self._experiment_id()
+        except (MlflowException, OSError) as exc:  # the store's first use: a wrong path or an unreachable server
+            raise ConfigError(f"cannot open the MLflow store tracking.uri={self.uri!r}: {_first_line(exc)}") from None
         reap_dead_runs(self._client, exp_id, tags)
         # the owner's identity goes in with the run itself: a kill cannot leave a run without it
         run = self._client.create_run(exp_id, run_name=run_name, tags={**tags, **owner_tags()})
@@ -160,6 +169,11 @@ class Tracker:
             self._client.set_terminated(self.run_id, "FAILED")
         except Exception:  # the store itself may be what failed; never mask the original error
             log.exception("could not mark MLflow run %s FAILED", self.run_id)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
 
 
 def _cell(value: Any) -> Any:
