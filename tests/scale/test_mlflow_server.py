@@ -1,0 +1,97 @@
+"""A real `mlflow server` (SQLite backend store, proxied artifact store) as the shared tracking server.
+
+The server runs as its own process on 127.0.0.1 and a free port; an evaluation
+(replay backend, no model) logs to it over HTTP with tracking.uri=http://...,
+and the run, its metrics and its artifacts are read back through the HTTP
+client. Artifacts must land in --artifacts-destination, not in the cwd.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.config.load import compose_run
+from harness.runner import evaluate
+from tests.helpers import ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    port = _free_port()
+    artifacts = tmp_path / "artifacts"
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+         "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}", "--artifacts-destination", str(artifacts)],
+        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"mlflow server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url, artifacts
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group (uvicorn workers included)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.mark.slow
+def test_evaluation_logs_to_a_real_tracking_server(server: tuple[str, Path], tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    url, artifacts = server
+    rows = [json.loads(line) for line in (ROOT / "tasks" / "classification" / "test.jsonl").read_text().splitlines()]
+    outputs = tmp_path / "outputs.jsonl"
+    outputs.write_text("".join(json.dumps({"id": r["id"], "output": r["label"]}) + "\n" for r in rows))
+    cfg = compose_run([
+        "task=classification", "model=replay", f"model.path={outputs}", "task.limit=5",
+        f"tracking.uri={url}", "tracking.experiment=shared-server",
+        f"results_dir={tmp_path / 'results'}", f"cache.path={tmp_path / 'cache.sqlite'}",
+        "progress=false", "bootstrap_resamples=50",
+    ])
+    result = evaluate(cfg, quiet=True)
+    assert result.mlflow_run_id
+
+    client = MlflowClient(tracking_uri=url)
+    run = client.get_run(result.mlflow_run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics["accuracy"] == 1.0
+    assert run.data.tags["harness.task"] == "classification"
+    names = {a.path for a in client.list_artifacts(result.mlflow_run_id)}
+    assert {"predictions.jsonl", "metrics.json", "config.yaml"} <= names, names
+    local = Path(client.download_artifacts(result.mlflow_run_id, "predictions.jsonl", str(tmp_path / "dl")))
+    assert len(local.read_text().splitlines()) == 5
+    # proxied artifact store: the bytes live under --artifacts-destination on the server side
+    assert list(artifacts.rglob("predictions.jsonl")), list(artifacts.rglob("*"))
+    assert not (tmp_path / "mlruns").exists() and not (ROOT / "mlartifacts").exists()
