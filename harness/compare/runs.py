@@ -78,7 +78,9 @@ class RunData:
         """A short human name: model (variant) and the first 8 characters of the run id."""
         model = self.tag("model") or self.run_name or "run"
         variant = self.tag("variant")
-        return f"{model}{f' ({variant})' if variant else ''} [{self.run_id[:8]}]"
+        shots = self.tag("shots")
+        prompting = f" {shots}-shot" if shots and shots != "0" else ""
+        return f"{model}{prompting}{f' ({variant})' if variant else ''} [{self.run_id[:8]}]"
 
     @property
     def score_names(self) -> list[str]:

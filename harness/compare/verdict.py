@@ -87,15 +87,32 @@ def compare_metric(metric: str, a: ArrayLike, b: ArrayLike, rules: VerdictRules)
     )
 
 
+# Per-example metrics where a smaller value is the better one, and metrics that
+# describe the output without being better or worse (a longer summary is not a win).
+LOWER_IS_BETTER = ("invalid", "error", "latency", "cost")
+DESCRIPTIVE = ("output_length", "length_ratio")
+
+
+def direction(metric: str) -> int:
+    """+1 when higher is better, -1 when lower is better, 0 when neither."""
+    leaf = metric.rsplit(".", 1)[-1] if metric.startswith("class.") else metric
+    if any(leaf.startswith(d) for d in DESCRIPTIVE):
+        return 0
+    return -1 if any(word in leaf for word in LOWER_IS_BETTER) else 1
+
+
 def decide(mc: MetricComparison, rules: VerdictRules, cheaper: bool) -> Verdict:
     """The verdict for one metric after Holm correction (see the module docstring)."""
     if mc.n < rules.min_n:
         return Verdict.INCONCLUSIVE
-    if mc.significant and mc.delta.estimate > 0:
+    sign = direction(mc.metric)
+    gain = sign * mc.delta.estimate
+    worst = mc.delta.low if sign > 0 else -mc.delta.high  # the CI end that is worst for the candidate
+    if sign and mc.significant and gain > 0:
         return Verdict.PAYS_OFF
-    if cheaper and mc.delta.low > -rules.margin:
+    if sign and cheaper and worst > -rules.margin:
         return Verdict.PAYS_OFF
-    if mc.significant and mc.delta.estimate < 0:
+    if sign and mc.significant and gain < 0:
         return Verdict.REGRESSION
     if mc.mde <= rules.max_mde:
         return Verdict.NO_DIFFERENCE

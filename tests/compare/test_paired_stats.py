@@ -149,3 +149,21 @@ def test_holm_across_metrics_can_remove_significance() -> None:
     corrected = apply_holm({"c": [alone, *others]}, rules, {"c": False})["c"][0]
     assert corrected.p_holm == pytest.approx(min(1.0, 4 * alone.test.p_value))
     assert not corrected.significant
+
+
+def test_lower_is_better_metrics_are_judged_the_right_way_round() -> None:
+    """Fewer invalid answers is an improvement, not a regression; lengths are neither."""
+    from harness.compare.verdict import Verdict, VerdictRules, apply_holm, compare_metric, direction
+
+    assert (direction("accuracy"), direction("invalid"), direction("latency_s"), direction("output_length")) == (
+        1, -1, -1, 0,
+    )
+    base = [1.0] * 40 + [0.0] * 20
+    cand = [0.0] * 60  # invalid rate drops from 2/3 to 0
+    rules = VerdictRules(min_n=30)
+    out = apply_holm({"c": [compare_metric("invalid", base, cand, rules)]}, rules, {"c": False})
+    assert out["c"][0].verdict is Verdict.PAYS_OFF
+    worse = apply_holm({"c": [compare_metric("invalid", cand, base, rules)]}, rules, {"c": False})
+    assert worse["c"][0].verdict is Verdict.REGRESSION
+    longer = apply_holm({"c": [compare_metric("output_length", [3.0] * 60, [9.0] * 60, rules)]}, rules, {"c": False})
+    assert longer["c"][0].verdict is not Verdict.REGRESSION and longer["c"][0].verdict is not Verdict.PAYS_OFF
