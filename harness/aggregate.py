@@ -79,13 +79,14 @@ def corpus_metrics(
 
 
 def cost_usd(resp: Response, prices: PriceConfig) -> float:
-    """Cost of one response: uncached input, cached input and output tokens."""
+    """Cost of one response: uncached input, cached input and output tokens, plus compute time."""
     uncached = max(0, resp.prompt_tokens - resp.cached_tokens)
-    return (
+    tokens = (
         uncached * prices.input_per_mtok
         + resp.cached_tokens * prices.cached_per_mtok
         + resp.output_tokens * prices.output_per_mtok
     ) / 1e6
+    return tokens + resp.latency_s * prices.per_hour_usd / 3600
 
 
 def counters(responses: Sequence[Response], costs: Sequence[float]) -> dict[str, float]:

@@ -94,6 +94,13 @@ def run_demo(cfg: DemoConfig) -> int:
     ))
     print(outcome.comparison.headline())
     print(f"reports: {outcome.markdown}  {outcome.html}")
+    # the honest question: does the tuned model beat just prompting the base, and when does tuning pay back?
+    versus_prompting = run_compare(CompareConfig(
+        baseline=str(basek.mlflow_run_id), candidates=[str(tuned0.mlflow_run_id)],
+        margin=cfg.margin, min_n=cfg.min_n, tuning_cost_usd=tuned.cost_usd, tracking_uri=uri,
+    ))
+    print(versus_prompting.comparison.headline())
+    print(f"reports: {versus_prompting.markdown}  {versus_prompting.html}")
     print(f"demo finished in {time.perf_counter() - t0:.0f}s. See the runs side by side:")
     print(f"  .venv/bin/mlflow ui --backend-store-uri {uri}   # then open http://127.0.0.1:5000")
     return 0

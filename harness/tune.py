@@ -373,9 +373,9 @@ def model_yaml(name: str, base: HFModelConfig, adapter_dir: Path) -> str:
         lines.append("trust_remote_code: true")
     lines += ["adapter:", f"  path: {json.dumps(adapter_path)}"]
     p = base.prices
-    if (p.input_per_mtok, p.output_per_mtok, p.cached_per_mtok) != (0.0, 0.0, 0.0):
+    if (p.input_per_mtok, p.output_per_mtok, p.cached_per_mtok, p.per_hour_usd) != (0.0, 0.0, 0.0, 0.0):
         lines += ["prices:", f"  input_per_mtok: {p.input_per_mtok}", f"  output_per_mtok: {p.output_per_mtok}",
-                  f"  cached_per_mtok: {p.cached_per_mtok}"]
+                  f"  cached_per_mtok: {p.cached_per_mtok}", f"  per_hour_usd: {p.per_hour_usd}"]
     return "\n".join(lines) + "\n"
 
 

@@ -18,11 +18,17 @@ from omegaconf import MISSING
 
 @dataclass
 class PriceConfig:
-    """USD per one million tokens, for cost accounting."""
+    """What a request costs: USD per million tokens (APIs) and/or per hour of compute (local models).
+
+    `per_hour_usd` prices a self-hosted model by the time it spends on each
+    request (its measured latency), so a longer few-shot prompt costs more
+    than a zero-shot one on the same machine, as it does in reality.
+    """
 
     input_per_mtok: float = 0.0
     output_per_mtok: float = 0.0
     cached_per_mtok: float = 0.0
+    per_hour_usd: float = 0.0
 
 
 @dataclass
