@@ -81,6 +81,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="8 prompts x 8 new tokens, 32 choice items, task.limit=8")
     ap.add_argument("--skip", default="", help="comma-separated: pair,auto,ref,lmeval,inspect,w3,cli")
+    ap.add_argument("--reuse", type=Path, help="report.json of an earlier run: skipped parts are taken from it")
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -95,15 +96,19 @@ def main() -> None:
         "versions": versions(py, ["torch", "transformers", "mlflow", "hydra-core"]),
     }
     plan: list[tuple[str, str, list[str]]] = [
-        ("pair", py, ["worker.py", "pair", "W1,W1b,W2", "--batch", "8", *q]),
-        ("auto", py, ["worker.py", "harness", "W1,W1b,W2", "--batch", "0", *q]),
+        ("pair", py, ["worker.py", "pair", "W1,W1b,W2", "--batch", "8", "--repeats", "2", *q]),
+        ("auto", py, ["worker.py", "harness", "W1,W1b,W2", "--batch", "0", "--repeats", "2", *q]),
         ("ref", py, ["worker.py", "harness", "W1b,W2", "--batch", "1", *q]),
         ("lmeval", "", ["worker.py", "lmeval", "W1,W1b,W2", "--batch", "8", *q]),
         ("inspect", "", ["worker.py", "inspect", "W1,W1b", "--batch", "8", *q]),
         ("w3", py, ["w3.py", *q]),
     ]
+    earlier = json.loads(a.reuse.read_text()) if a.reuse else {}
     for name, python, args in plan:
         if name in skip:
+            if name in earlier:
+                report[name] = earlier[name]
+                report.setdefault("reused", []).append(f"{name} from {a.reuse}")
             continue
         try:
             python = python or tool_python(name)
@@ -116,6 +121,10 @@ def main() -> None:
         report[name] = worker(python, args, out_dir / f"{name}.json", out_dir / f"{name}.log")
     if "cli" not in skip:
         report["cli_help_s"] = cli_help_s()
+    elif "cli_help_s" in earlier:
+        report["cli_help_s"] = earlier["cli_help_s"]
+    if "tool_versions" in earlier:
+        report["tool_versions"] = {**earlier["tool_versions"], **report.get("tool_versions", {})}
     report["loadavg_end"] = os.getloadavg()
     (out_dir / "report.json").write_text(json.dumps(report, indent=1, default=str))
     print(table(report))

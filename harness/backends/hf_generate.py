@@ -41,6 +41,36 @@ def _pad_left(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[Any, Any]:
     return ids, mask
 
 
+AUTO_MAX_BATCH = 64  # past this, a CPU gains nothing and a GPU's gains flatten on small models
+
+
+def batch_size(b: HFBackend, n: int, tokens_per_row: int) -> int:
+    """Rows per forward pass: `model.batch_size`, or with 0 ("auto") as many as memory allows.
+
+    Auto sizing counts the KV cache and the fp32 logits each row needs and
+    fills half of the free accelerator memory (a quarter of free RAM on a
+    CPU), capped at AUTO_MAX_BATCH and at the number of rows waiting.
+    """
+    if b._cfg.batch_size > 0:
+        return b._cfg.batch_size
+    import torch
+
+    cfg = b.model.config
+    text = getattr(cfg, "text_config", cfg)
+    layers: int = getattr(text, "num_hidden_layers", 32)
+    heads: int = getattr(text, "num_key_value_heads", None) or text.num_attention_heads
+    head_dim: int = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
+    elem = next(b.model.parameters()).element_size()
+    per_row = 2 * layers * heads * head_dim * elem * tokens_per_row + 8 * text.vocab_size
+    if b.device.startswith("cuda"):
+        free = torch.cuda.mem_get_info()[0] // 2
+    else:
+        import psutil
+
+        free = psutil.virtual_memory().available // 4
+    return max(1, min(n, AUTO_MAX_BATCH, free // max(1, per_row)))
+
+
 def cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
     """Text before the earliest stop sequence, and whether one was found."""
     cut = min((pos for pos in (text.find(s) for s in stops) if pos >= 0), default=-1)
@@ -78,15 +108,20 @@ def generate(b: HFBackend, requests: Sequence[Request]) -> list[Response]:
     eos_ids = set(eos if isinstance(eos, list) else [eos])
     for params, idxs in groups.items():
         order = sorted(idxs, key=lambda i: len(encoded[i]))
-        for start in range(0, len(order), b.batch_size):
-            batch = order[start : start + b.batch_size]
-            ids, mask = _pad_left([encoded[i] for i in batch], pad_id)
+        size = batch_size(b, len(order), len(encoded[order[-1]]) + params.max_new_tokens * params.n)
+        for start in range(0, len(order), size):
+            batch = order[start : start + size]
             kwargs: dict[str, Any] = {
                 "max_new_tokens": params.max_new_tokens,
                 "do_sample": not params.greedy,
                 "num_return_sequences": params.n,
                 "pad_token_id": pad_id,
             }
+            shared = _shared_prefix(b, [encoded[i] for i in batch], pad_id) if params.n == 1 else None
+            if shared:
+                ids, mask, kwargs["past_key_values"] = shared
+            else:
+                ids, mask = _pad_left([encoded[i] for i in batch], pad_id)
             if not params.greedy:
                 kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)
                 if params.seed is not None:
@@ -118,6 +153,37 @@ def generate(b: HFBackend, requests: Sequence[Request]) -> list[Response]:
     return [r for r in out if r is not None]
 
 
+MIN_SHARED_PREFIX = 16  # tokens; below this a separate prefix pass costs more than it saves
+
+
+def _shared_prefix(b: HFBackend, rows: Sequence[Sequence[int]], pad_id: int) -> tuple[Any, Any, Any] | None:
+    """(ids, mask, cache) with the batch's common prefix encoded once, or None when there is none worth it.
+
+    A few-shot prompt repeats the same instructions and examples in every
+    row. Their keys and values are computed in one single-row pass and copied
+    to every row; each row is then laid out as prefix + padding + its own
+    suffix, the padding masked out, so positions (taken from the mask by
+    generate) and attention match an unpadded prompt.
+    """
+    import torch
+
+    if len(rows) < 2:
+        return None
+    first, limit, p = rows[0], min(len(r) for r in rows) - 1, 0  # every row keeps one token of its own
+    while p < limit and all(r[p] == first[p] for r in rows):
+        p += 1
+    if p < MIN_SHARED_PREFIX:
+        return None
+    prefix = torch.tensor([list(first[:p])], dtype=torch.long)
+    with torch.inference_mode():
+        cache = b.model(input_ids=prefix.to(b.device), use_cache=True, logits_to_keep=1).past_key_values
+    cache.batch_repeat_interleave(len(rows))
+    ids, mask = _pad_left([r[p:] for r in rows], pad_id)
+    ids = torch.cat([prefix.expand(len(rows), -1), ids], dim=1)
+    mask = torch.cat([torch.ones((len(rows), p), dtype=torch.long), mask], dim=1)
+    return ids, mask.to(b.device), cache
+
+
 def choice_logprobs(b: HFBackend, requests: Sequence[Request]) -> list[Response]:
     """Sum of log-probabilities of each choice's tokens after the prompt, batched over (request, choice)."""
     import torch
@@ -137,8 +203,9 @@ def choice_logprobs(b: HFBackend, requests: Sequence[Request]) -> list[Response]
     single = sorted({ri for (ri, ci), c in conts.items() if len(c) == 1}, key=lambda ri: len(contexts[ri]))
     _first_token_pass(b, single, contexts, conts, scores, times)
     pairs = sorted((p for p in conts if len(conts[p]) > 1), key=lambda p: len(contexts[p[0]]) + len(conts[p]))
-    for start in range(0, len(pairs), b.batch_size):
-        batch = pairs[start : start + b.batch_size]
+    size = batch_size(b, len(pairs), max((len(contexts[ri]) + len(conts[(ri, ci)]) for ri, ci in pairs), default=1))
+    for start in range(0, len(pairs), size):
+        batch = pairs[start : start + size]
         ids, mask = _pad_left([contexts[ri] + conts[(ri, ci)] for ri, ci in batch], b.tokenizer.pad_token_id)
         k = max(len(conts[p]) for p in batch)
         # with left padding, positions must come from the mask to match an unpadded forward pass
@@ -181,8 +248,9 @@ def _first_token_pass(
 ) -> None:
     import torch
 
-    for start in range(0, len(items), b.batch_size):
-        batch = items[start : start + b.batch_size]
+    size = batch_size(b, len(items), max((len(contexts[ri]) for ri in items), default=1))
+    for start in range(0, len(items), size):
+        batch = items[start : start + size]
         ids, mask = _pad_left([contexts[ri] for ri in batch], b.tokenizer.pad_token_id)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         t0 = time.perf_counter()

@@ -1,0 +1,99 @@
+"""The HF backend's speed choices must not change answers (real embedded Gemma, a few prompts).
+
+Batched, length-sorted, left-padded greedy decoding and the automatic batch
+size (`model.batch_size=0`) are checked against greedy decoding one prompt
+at a time; choice log-likelihoods (single-token and multi-token choices)
+against batch size 1 within fp32 rounding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harness.records import GenerationParams, Request, RequestKind
+
+PROMPTS = [
+    "The capital of France is",
+    "Summarize the paragraph in one sentence.\n\nParagraph: A new bus route linking Glenmoor and Dunmore will "
+    "start on 27 May. Buses will run every 20 minutes.\nSummary:",
+    "Review: The coffee maker is the best I have tried in years.\nSentiment:",
+]
+SHOT = ("Summarize the paragraph in one sentence.\n\nParagraph: Heavy rain closed 10 roads in the valley on "
+        "Thursday.\nSummary: Rain closed roads in the valley.\n\nParagraph: ")
+FEW_SHOT = [  # one shared few-shot prefix: the backend encodes it once per batch and reuses its KV cache
+    SHOT + "Clara Weiss opened a small bakery on the market square.\nSummary:",
+    SHOT + "A new bus route linking Glenmoor and Dunmore will start on 27 May, with buses every 20 minutes.\nSummary:",
+    SHOT + "The annual cheese festival attracted about 5,000 visitors.\nSummary:",
+]
+CHOICES = (" positive", " negative", " not sure at all")  # the last one is several tokens
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[Any]:
+    from harness.backends.hf import HFBackend
+    from harness.config.schema import HFModelConfig
+
+    b = HFBackend(HFModelConfig(name="gemma3_270m", path="embedded:gemma3-270m", chat_template=False, batch_size=1))
+    yield b
+    b.close()
+
+
+def _with_batch(b: Any, size: int) -> Any:
+    b._cfg = dataclasses.replace(b._cfg, batch_size=size)
+    return b
+
+
+@pytest.mark.slow
+def test_batched_greedy_and_shared_prefix_match_batch_one(backend: Any) -> None:
+    """Automatic batch size: plain prompts in one left-padded batch, few-shot prompts through the prefix cache."""
+    from harness.backends import hf_generate
+
+    rows = hf_generate._encode(backend, FEW_SHOT)
+    assert hf_generate._shared_prefix(backend, rows, backend.tokenizer.pad_token_id) is not None  # the path is taken
+    plain, fewshot = GenerationParams(max_new_tokens=6), GenerationParams(max_new_tokens=8, stop=("\n",))
+    reqs = [Request(str(i), p, plain) for i, p in enumerate(PROMPTS)]
+    reqs += [Request(f"f{i}", p, fewshot) for i, p in enumerate(FEW_SHOT)]  # own params: own batch
+    one = [r.texts for r in _with_batch(backend, 1).generate(reqs)]
+    assert [r.texts for r in _with_batch(backend, 0).generate(reqs)] == one
+
+
+@pytest.mark.slow
+def test_choice_logprobs_match_batch_one(backend: Any) -> None:
+    reqs = [Request(str(i), p, kind=RequestKind.CHOICES, choices=CHOICES) for i, p in enumerate(PROMPTS)]
+    one = _with_batch(backend, 1).generate(reqs)
+    auto = _with_batch(backend, 0).generate(reqs)
+    for a, b in zip(auto, one, strict=True):
+        assert a.choice_logprobs is not None and b.choice_logprobs is not None
+        assert a.choice_logprobs == pytest.approx(b.choice_logprobs, abs=1e-4)
+        assert a.texts == b.texts
+
+
+def test_auto_batch_size_is_bounded_by_rows_and_cap() -> None:
+    from harness.backends import hf_generate
+
+    class Cfg:
+        batch_size = 0
+
+    class Text:
+        num_hidden_layers, num_key_value_heads, head_dim, vocab_size = 2, 1, 4, 10
+        num_attention_heads, hidden_size = 1, 4
+
+    class Model:
+        config = Text()
+
+        def parameters(self) -> Iterator[Any]:
+            import torch
+
+            yield torch.zeros(1)
+
+    class B:
+        _cfg, model, device = Cfg(), Model(), "cpu"
+
+    assert hf_generate.batch_size(B(), 5, 100) == 5  # type: ignore[arg-type]
+    assert hf_generate.batch_size(B(), 10_000, 100) == hf_generate.AUTO_MAX_BATCH  # type: ignore[arg-type]
+    B._cfg.batch_size = 3
+    assert hf_generate.batch_size(B(), 10_000, 100) == 3  # type: ignore[arg-type]
