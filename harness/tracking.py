@@ -15,11 +15,13 @@ not look like a run in progress forever. Runs of other hosts are left alone.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import socket
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +88,9 @@ class Tracker:
         self.uri = tracking_uri(cfg)
         self._cfg = cfg
         try:
-            self._client = MlflowClient(tracking_uri=self.uri)
+            with _store_lock(self.uri):
+                self._client = MlflowClient(tracking_uri=self.uri)
+                self._client.search_experiments(max_results=1)  # creates or migrates a SQLite store's tables
         except MlflowException as exc:
             raise ConfigError(f"tracking.uri={self.uri!r} is not a store MLflow can use: {_first_line(exc)}") from None
         self.run_id: str | None = None
@@ -169,6 +173,27 @@ class Tracker:
             self._client.set_terminated(self.run_id, "FAILED")
         except Exception:  # the store itself may be what failed; never mask the original error
             log.exception("could not mark MLflow run %s FAILED", self.run_id)
+
+
+@contextlib.contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """Serialize the first use of a SQLite store across processes.
+
+    MLflow creates (or migrates) a SQLite store's tables on first use, and two
+    processes doing so at once fail in alembic; two sweeps started together
+    would. A lock file beside the database orders them; other stores pass.
+    """
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    db = Path(uri[len("sqlite:///") :])
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.parent / f".{db.name}.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _first_line(exc: BaseException) -> str:
