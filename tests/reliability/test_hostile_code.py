@@ -296,3 +296,79 @@ def test_many_hostile_programs_in_parallel() -> None:
     outs = sandbox.run_programs(progs, Limits(timeout_s=1.5), workers=2)
     assert [o.passed for o in outs] == [False, False, True, False]
     assert outs[0].timed_out and outs[1].timed_out
+
+
+# ---- added by the reliability suite (docs/reliability.md): cases the file above did not have
+
+
+def test_huge_stderr_is_truncated_and_stopped() -> None:
+    t0 = time.monotonic()
+    out = run_py("import sys\nwhile True:\n    sys.stderr.write('e' * 65536)\n", Limits(timeout_s=30.0))
+    assert not out.passed and out.reason == "output limit exceeded"
+    assert len(out.stderr) <= FAST.max_output_bytes + 100
+    assert time.monotonic() - t0 < 20
+
+
+def test_changing_the_limits_of_its_parent_or_init_is_refused() -> None:
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_NOFILE)
+    code = (
+        "import os, resource\nchanged = []\n"
+        "for pid in (os.getppid(), 1, " + str(os.getpid()) + "):\n"
+        "    try:\n"
+        "        resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, 3))\n"
+        "        changed.append(pid)\n"
+        "    except (OSError, ValueError) as e:\n"
+        "        print('denied', pid, e)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))  # lowering its own is allowed\n"
+        "print(changed)\nraise SystemExit(0 if changed else 1)\n"
+    )
+    out = run_py(code)
+    assert not out.passed, out.stdout
+    assert resource.getrlimit(resource.RLIMIT_NOFILE) == before  # the harness's own limits are untouched
+
+
+def test_forked_sleepers_ignoring_sigterm_with_closed_pipes_are_killed_at_the_timeout() -> None:
+    code = (
+        "import os, signal, sys, time\n"
+        "for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):\n"
+        "    signal.signal(sig, signal.SIG_IGN)\n"
+        "for _ in range(3):\n"
+        "    if os.fork() == 0:\n"
+        "        os.close(1); os.close(2)  # the harness sees EOF on its pipes; the sleeper lives on\n"
+        "        time.sleep(300)  # hostile-token\n"
+        "        os._exit(0)\n"
+        "os.close(1); os.close(2)\n"
+        "time.sleep(300)\n"
+    )
+    t0 = time.monotonic()
+    out = run_py(code, Limits(timeout_s=1.5))
+    assert out.timed_out and not out.passed
+    assert time.monotonic() - t0 < 8
+
+
+@_needs("pidns")
+def test_proc_tricks_do_not_reach_the_harness() -> None:
+    me = os.getpid()
+    code = (
+        "import os, ctypes\nhits = []\n"
+        "def attempt(name, fn):\n"
+        "    try:\n        fn(); hits.append(name)\n"
+        "    except Exception as e:\n        print('denied', name, e)\n"
+        f"attempt('harness mem', lambda: open('/proc/{me}/mem', 'rb').read(1))\n"
+        f"attempt('harness cwd', lambda: os.listdir('/proc/{me}/cwd'))\n"
+        "attempt('parent environ', lambda: open(f'/proc/{os.getppid()}/environ').read() or 1/0)\n"
+        "attempt('sysrq', lambda: open('/proc/sysrq-trigger', 'w').write('b'))\n"
+        "attempt('kernel knob', lambda: open('/proc/sys/kernel/pid_max', 'w').write('300'))\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "def ptrace_parent():\n"
+        "    if libc.ptrace(16, os.getppid(), 0, 0) != 0:  # PTRACE_ATTACH\n"
+        "        raise OSError(ctypes.get_errno(), 'ptrace refused')\n"
+        "attempt('ptrace parent', ptrace_parent)\n"
+        "print('hits', hits)\nraise SystemExit(0 if hits else 1)\n"
+    )
+    out = run_py(code)
+    assert not out.passed, out.stdout
+    assert "hits []" in out.stdout
+    assert Path("/proc/sys/kernel/pid_max").read_text().strip() != "300"
