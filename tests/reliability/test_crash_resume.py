@@ -58,7 +58,7 @@ def oracle(tmp_path: Path) -> Iterator[tuple[Oracle, Path]]:
 def _uninterrupted(fake: Oracle, data: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
     monkeypatch.setenv("GEMINI_API_KEY", API_KEY)
     monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
-    result = evaluate(compose_run(gemini_args(tmp, fake.url, data, cli=False)), quiet=True)
+    result = evaluate(compose_run(gemini_args(tmp, fake.url, data, "tracking.enabled=false", cli=False)), quiet=True)
     metrics: dict[str, float] = json.loads((Path(result.output_dir) / "metrics.json").read_text())
     return metrics
 
@@ -138,7 +138,7 @@ def test_killed_six_times_then_resumed_equals_an_uninterrupted_run(
             assert r.data.tags["harness.status"] == "killed" and "ended without finishing" in r.data.tags[
                 "harness.failure"]
     (finished,) = [r for r in runs if r.info.status == "FINISHED"]
-    assert finished.data.metrics["accuracy"] == reference["accuracy"]
+    assert finished.data.metrics["accuracy"] == reference["accuracy"] and finished.data.metrics["n_examples"] == N
 
     with sqlite3.connect(work / "cache.sqlite") as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
