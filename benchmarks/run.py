@@ -81,7 +81,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="8 prompts x 8 new tokens, 32 choice items, task.limit=8")
     ap.add_argument("--skip", default="", help="comma-separated: pair,auto,ref,lmeval,inspect,w3,cli")
-    ap.add_argument("--reuse", type=Path, help="report.json of an earlier run: skipped parts are taken from it")
+    ap.add_argument("--reuse", type=Path, action="append", default=[],
+                    help="report.json of an earlier run: skipped parts are taken from it (repeatable; later wins)")
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -103,12 +104,14 @@ def main() -> None:
         ("inspect", "", ["worker.py", "inspect", "W1,W1b", "--batch", "8", *q]),
         ("w3", py, ["w3.py", *q]),
     ]
-    earlier = json.loads(a.reuse.read_text()) if a.reuse else {}
+    earlier: dict[str, Any] = {}
+    for path in a.reuse:
+        earlier.update({k: v for k, v in json.loads(path.read_text()).items() if v is not None})
     for name, python, args in plan:
         if name in skip:
             if name in earlier:
                 report[name] = earlier[name]
-                report.setdefault("reused", []).append(f"{name} from {a.reuse}")
+                report.setdefault("reused", []).append(name)
             continue
         try:
             python = python or tool_python(name)

@@ -136,8 +136,8 @@ class LmEval:
     def generate(self, w: GenWorkload) -> list[str]:
         from lm_eval.api.instance import Instance
 
-        kw: dict[str, Any] = {"until": list(w.stop) or [self.lm.tok_decode([self.lm.eot_token_id])],
-                              "max_gen_toks": w.max_new_tokens, "do_sample": False}
+        # lm-eval appends the EOS string to `until` itself; an empty list means "no stop string"
+        kw: dict[str, Any] = {"until": list(w.stop), "max_gen_toks": w.max_new_tokens, "do_sample": False}
         reqs = [Instance("generate_until", {}, (p, dict(kw)), i) for i, p in enumerate(w.prompts)]
         return list(self.lm.generate_until(reqs, disable_tqdm=True))
 
