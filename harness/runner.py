@@ -9,6 +9,7 @@ model loads, so a user's mistake costs seconds, not a model load.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -47,8 +48,11 @@ def evaluate(cfg: RunConfig, *, quiet: bool = False) -> RunResult:
             f"task {task.name!r} runs model-written code; it runs only in the sandbox and only when you add "
             "allow_code_execution=true to the command line"
         )
+    assets = assets_dir(task)
+    kind.check(task, (), assets)  # config-only checks (language, schema, labels) before touching data
+    check_results_dir(cfg.results_dir)
     data = load_task_data(task)
-    kind.check(task, data.test, assets_dir(task))
+    kind.check(task, data.test, assets)
     builder = PromptBuilder(task, data.train)
     params = _params(task)
     requests = [kind.request(s, builder.render(s), builder.system, params, task) for s in data.test]
@@ -169,6 +173,19 @@ def _run(
     if not quiet:
         print_summary(result, task.primary_metric, {k: v for k, v in timing.items() if k.startswith("timing.")})
     return result
+
+
+def check_results_dir(results_dir: str) -> None:
+    """Fail before any model work when results cannot be written (the answers would be cached, but why wait)."""
+    from harness.errors import UserError
+
+    path = Path(results_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create results_dir={results_dir}: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK):
+        raise UserError(f"results_dir={results_dir} is not writable")
 
 
 def resolve_scorers(names: Sequence[str]) -> tuple[dict[str, ScorerFn], dict[str, CorpusFn]]:
