@@ -80,7 +80,9 @@ def test_mlflow_ui_compares_variants_side_by_side(server: str, tmp_path: Path) -
     runs = client.search_runs([exp.experiment_id])
     ids = {r.info.run_name: r.info.run_id for r in runs}
     assert set(ids) == {"classification/variant_base", "classification/variant_lora"}
-    query = urllib.parse.urlencode({"runs": json.dumps(list(ids.values())), "experiments": json.dumps([exp.experiment_id])})
+    query = urllib.parse.urlencode(
+        {"runs": json.dumps(list(ids.values())), "experiments": json.dumps([exp.experiment_id])}
+    )
     page = f"{server}/#/compare-runs?{query}"
     assert CHROMIUM is not None
     dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'c1'}", "--dump-dom", page],
