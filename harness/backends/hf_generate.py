@@ -153,7 +153,10 @@ def generate(b: HFBackend, requests: Sequence[Request]) -> list[Response]:
     return [r for r in out if r is not None]
 
 
-MIN_SHARED_PREFIX = 16  # tokens; below this a separate prefix pass costs more than it saves
+MIN_SHARED_PREFIX = 16  # tokens
+# Prompt tokens a batch must save before the prefix pass is used. On a 2-core CPU, 8 rows sharing 82
+# tokens (574 saved) measured no gain in an interleaved A/B (docs/benchmarks.md), so small batches skip it.
+MIN_SAVED_TOKENS = 2048
 
 
 def _shared_prefix(b: HFBackend, rows: Sequence[Sequence[int]], pad_id: int) -> tuple[Any, Any, Any] | None:
@@ -172,7 +175,7 @@ def _shared_prefix(b: HFBackend, rows: Sequence[Sequence[int]], pad_id: int) -> 
     first, limit, p = rows[0], min(len(r) for r in rows) - 1, 0  # every row keeps one token of its own
     while p < limit and all(r[p] == first[p] for r in rows):
         p += 1
-    if p < MIN_SHARED_PREFIX:
+    if p < MIN_SHARED_PREFIX or p * (len(rows) - 1) < MIN_SAVED_TOKENS:
         return None
     prefix = torch.tensor([list(first[:p])], dtype=torch.long)
     with torch.inference_mode():

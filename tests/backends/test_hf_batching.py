@@ -48,9 +48,11 @@ def _with_batch(b: Any, size: int) -> Any:
 
 
 @pytest.mark.slow
-def test_batched_greedy_and_shared_prefix_match_batch_one(backend: Any) -> None:
+def test_batched_greedy_and_shared_prefix_match_batch_one(backend: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Automatic batch size: plain prompts in one left-padded batch, few-shot prompts through the prefix cache."""
     from harness.backends import hf_generate
+
+    monkeypatch.setattr(hf_generate, "MIN_SAVED_TOKENS", 0)  # three short rows: take the path anyway
 
     rows = hf_generate._encode(backend, FEW_SHOT)
     assert hf_generate._shared_prefix(backend, rows, backend.tokenizer.pad_token_id) is not None  # the path is taken
