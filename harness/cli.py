@@ -88,7 +88,7 @@ def _check_names(cfg: object) -> None:
 
 
 def print_help() -> None:
-    from harness.config.load import group_options
+    from harness.paths import group_options
 
     print(HELP.format(tasks=", ".join(group_options("task")), models=", ".join(group_options("model"))))
 

@@ -17,6 +17,12 @@ def conf_dir() -> Path:
     return ROOT / "conf"
 
 
+def group_options(group: str, root: Path | None = None) -> list[str]:
+    """Config names in conf/<group>/ (plain file listing: `--help` must not import Hydra)."""
+    folder = (root or conf_dir()) / group
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
 def shared_data_dir() -> Path:
     """Benchmark copies beside the project (CI has them; a user's clone does not)."""
     return Path(os.environ.get("HARNESS_SHARED_DATA", ROOT.parent / "shared" / "data"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -18,7 +17,7 @@ from omegaconf.errors import OmegaConfBaseException
 from harness.config.schema import RunConfig
 from harness.config.store import register
 from harness.errors import ConfigError, suggest
-from harness.paths import ROOT, conf_dir
+from harness.paths import ROOT, conf_dir, group_options
 
 
 def _resolvers() -> None:
@@ -30,11 +29,6 @@ def _resolvers() -> None:
 def setup() -> None:
     register()
     _resolvers()
-
-
-def group_options(group: str, root: Path | None = None) -> list[str]:
-    folder = (root or conf_dir()) / group
-    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
 
 def compose_run(overrides: Sequence[str], config_name: str = "config") -> RunConfig:
