@@ -24,22 +24,11 @@ Docs: docs/models.md ("Local LoRA tuning"). Show the composed config: python -m 
 
 def load_config(overrides: Sequence[str]) -> object:
     """Compose and validate conf/tune.yaml with overrides into a TuneConfig."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    from harness.config.load import compose, explain
-    from harness.errors import ConfigError
+    from harness.config.load import compose_object
     from harness.tune import TuneConfig, register
 
     register()
-    cfg = compose(overrides, "tune")
-    try:
-        obj = OmegaConf.to_object(cfg)
-    except OmegaConfBaseException as exc:
-        raise ConfigError(explain(exc)) from None
-    if not isinstance(obj, TuneConfig):
-        raise ConfigError("conf/tune.yaml must be built on tune_schema")
-    return obj
+    return compose_object(overrides, "tune", TuneConfig)
 
 
 def preflight(argv: Sequence[str]) -> None:

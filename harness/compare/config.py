@@ -9,7 +9,6 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from harness.compare.verdict import VerdictRules
-from harness.errors import ConfigError
 
 
 @dataclass
@@ -60,17 +59,8 @@ def load_config(overrides: Sequence[str], config_name: str = "compare") -> Compa
 
     Every mistake (unknown key, wrong type, missing value) is a ConfigError.
     """
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    from harness.config.load import compose, explain
+    from harness.config.load import compose_object
 
     register()
-    cfg = compose(overrides, config_name)
-    try:
-        obj = OmegaConf.to_object(cfg)
-    except OmegaConfBaseException as exc:
-        raise ConfigError(explain(exc)) from None
-    if not isinstance(obj, CompareConfig):
-        raise ConfigError(f"conf/{config_name}.yaml must extend /schema/compare")
+    obj = compose_object(overrides, config_name, CompareConfig)
     return obj

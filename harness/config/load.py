@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -49,6 +49,25 @@ def compose(overrides: Sequence[str], config_name: str = "config") -> DictConfig
             return hydra_compose(config_name, overrides=list(overrides))
     except Exception as exc:  # Hydra raises several types; all are config mistakes here
         raise ConfigError(explain(exc)) from None
+
+
+T = TypeVar("T")
+
+
+def compose_object(overrides: Sequence[str], config_name: str, expected: type[T]) -> T:
+    """Compose conf/<config_name>.yaml and convert it to its structured-config dataclass.
+
+    The one place where Hydra/OmegaConf errors of any entry point (run, tune,
+    compare, gate) become a one-line ConfigError.
+    """
+    cfg = compose(overrides, config_name)
+    try:
+        obj = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(explain(exc)) from None
+    if not isinstance(obj, expected):
+        raise ConfigError(f"conf/{config_name}.yaml must be built on the {expected.__name__} schema")
+    return obj
 
 
 def to_run_config(cfg: DictConfig) -> RunConfig:

@@ -103,18 +103,10 @@ def register() -> None:
 
 def load_config(overrides: Sequence[str]) -> GateMain:
     """Compose `gate_main` + conf/gate/<name>.yaml with overrides; every mistake is a ConfigError."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    from harness.config.load import compose, explain
+    from harness.config.load import compose_object
 
     register()
-    cfg = compose(overrides, "gate_main")
-    try:
-        obj = OmegaConf.to_object(cfg)
-    except OmegaConfBaseException as exc:
-        raise ConfigError(explain(exc)) from None
-    assert isinstance(obj, GateMain)
+    obj = compose_object(overrides, "gate_main", GateMain)
     for check in obj.gate.checks:
         _ = check.kind  # validates the one-of rule at start-up
     return obj
