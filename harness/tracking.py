@@ -57,6 +57,11 @@ def artifact_location(uri: str) -> str | None:
     return (db.parent / "mlartifacts").as_uri()
 
 
+def mlflow_metric_name(name: str) -> str:
+    """MLflow allows only [A-Za-z0-9_.- :/] in metric names: `pass@10` is logged as `pass_at_10`."""
+    return name.replace("@", "_at_")
+
+
 def git_commit() -> str:
     try:
         out = subprocess.run(
@@ -134,7 +139,11 @@ class Tracker:
         from mlflow.entities import Metric
 
         assert self.run_id
-        items = [Metric(k, float(v), 0, 0) for k, v in sorted(metrics.items()) if not math.isnan(float(v))]
+        items = [
+            Metric(mlflow_metric_name(k), float(v), 0, 0)
+            for k, v in sorted(metrics.items())
+            if not math.isnan(float(v))
+        ]
         for start in range(0, len(items), 1000):
             self._client.log_batch(self.run_id, metrics=items[start : start + 1000])
 

@@ -16,9 +16,9 @@ pytestmark = pytest.mark.slow
 # a few examples and short generations: this checks the wiring on the real model,
 # the metrics themselves are pinned by golden tests against the field's libraries
 CASES = {
-    "summarization": (["generation.max_new_tokens=24"], ["rougeL.precision", "rougeLsum.f1", "bleu", "chrf"]),
-    "json_extraction": (["generation.max_new_tokens=40"], ["json.valid", "json.field_f1"]),
-    "code_mini": (["generation.max_new_tokens=48", "allow_code_execution=true"], ["pass@1"]),
+    "summarization": (["task.generation.max_new_tokens=24"], ["rougeL.precision", "rougeLsum.f1", "bleu", "chrf"]),
+    "json_extraction": (["task.generation.max_new_tokens=40"], ["json.valid", "json.field_f1"]),
+    "code_mini": (["task.generation.max_new_tokens=48", "allow_code_execution=true"], ["pass_at_1"]),  # MLflow name of pass@1
     "classification": (["task.mode=loglikelihood"], ["accuracy", "macro_f1"]),
 }
 
