@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 CASES = {
     "summarization": (["task.generation.max_new_tokens=24"], ["rougeL.precision", "rougeLsum.f1", "bleu", "chrf"]),
     "json_extraction": (["task.generation.max_new_tokens=40"], ["json.valid", "json.field_f1"]),
-    "code_mini": (["task.generation.max_new_tokens=48", "allow_code_execution=true"], ["pass_at_1"]),  # MLflow name of pass@1
+    "code_mini": (["task.generation.max_new_tokens=48", "allow_code_execution=true"], ["pass_at_1"]),
     "classification": (["task.mode=loglikelihood"], ["accuracy", "macro_f1"]),
 }
 
