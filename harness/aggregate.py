@@ -95,6 +95,7 @@ def counters(responses: Sequence[Response], costs: Sequence[float]) -> dict[str,
     lat = np.asarray([r.latency_s for r in responses], dtype=float)
     prompt = sum(r.prompt_tokens for r in responses)
     output = sum(r.output_tokens for r in responses)
+    cached = sum(r.cached_tokens for r in responses)
     errors = sum(1 for r in responses if r.error is not None)
     empty = sum(
         1 for r in responses if r.error is None and not any(t.strip() for t in r.texts) and not r.choice_logprobs
@@ -107,6 +108,7 @@ def counters(responses: Sequence[Response], costs: Sequence[float]) -> dict[str,
         "n_empty": float(empty),
         "prompt_tokens_total": float(prompt),
         "output_tokens_total": float(output),
+        "cached_tokens_total": float(cached),
         "prompt_tokens_mean": prompt / n if n else 0.0,
         "output_tokens_mean": output / n if n else 0.0,
         "latency_s_p50": float(np.percentile(lat, 50)) if n else 0.0,

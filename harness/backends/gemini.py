@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from harness.backends.base import BACKENDS, BackendIdentity, BackendPlugin, Capability
+from harness.backends.gemini_cache import ContextCaches, shared_prefix
 from harness.config.schema import GeminiModelConfig
 from harness.errors import ConfigError
 from harness.records import BackendError, ErrorKind, GenerationParams, Request, RequestKind, Response
@@ -53,13 +54,17 @@ def default_host(cfg: GeminiModelConfig) -> str:
 
 
 def identify(cfg: GeminiModelConfig) -> BackendIdentity:
-    """Cheap: no client is built. The revision names the API and host, never the key."""
+    """Cheap: no client is built. The revision names the API and host, never the key.
+
+    Context caching sends the prompt as two turns (cache + rest), which the
+    model may answer differently: it is part of the revision, hence the cache key.
+    """
     if cfg.api not in ("developer", "vertex"):
         raise ConfigError(f"model.api must be 'developer' or 'vertex', got {cfg.api!r} (model {cfg.name})")
     return BackendIdentity(
         backend="gemini",
         model=cfg.model_id,
-        revision=f"{cfg.api}:{default_host(cfg)}",
+        revision=f"{cfg.api}:{default_host(cfg)}" + (":context-cache" if cfg.context_cache else ""),
         variant=cfg.variant,
         base_model=cfg.base_model,
     )
@@ -91,14 +96,15 @@ def make_client(cfg: GeminiModelConfig, credentials: Any = None) -> Any:
     return genai.Client(vertexai=False, api_key=key, http_options=http)
 
 
-def generation_config(req: Request) -> Any:
-    """Request -> types.GenerateContentConfig."""
+def generation_config(req: Request, cached_content: str | None = None) -> Any:
+    """Request -> types.GenerateContentConfig; with a cache, the system instruction lives in the cache."""
     from google.genai import types
 
     p: GenerationParams = req.params
     json_mode = p.json_schema is not None
     return types.GenerateContentConfig(
-        system_instruction=req.system,
+        cached_content=cached_content,
+        system_instruction=None if cached_content else req.system,
         temperature=p.temperature,
         top_p=p.top_p,
         top_k=p.top_k,
@@ -203,6 +209,11 @@ class GeminiBackend:
         self._cfg = cfg
         self._secret = api_key(cfg) if cfg.api == "developer" else None
         self._client = make_client(cfg, credentials)
+        self._caches = (
+            ContextCaches(self._client, cfg, lambda exc: classify(exc, self._secret).message)
+            if cfg.context_cache
+            else None
+        )
 
     def __repr__(self) -> str:
         return f"GeminiBackend({self.identity.model!r}, {self.identity.revision!r})"
@@ -213,19 +224,37 @@ class GeminiBackend:
     async def _generate_all(self, requests: Sequence[Request]) -> list[Response]:
         sem = asyncio.Semaphore(max(1, self._cfg.concurrency))
         try:
-            return list(await asyncio.gather(*(self._one(sem, r) for r in requests)))
+            cached = await self._cached_prefixes(requests)
+            return list(await asyncio.gather(*(self._one(sem, r, cached.get(r.system)) for r in requests)))
         finally:
             # the SDK keeps one HTTP session per event loop; this loop ends with the batch
             await self._client.aio.aclose()
 
-    async def _one(self, sem: asyncio.Semaphore, req: Request) -> Response:
+    async def _cached_prefixes(self, requests: Sequence[Request]) -> dict[str | None, tuple[str, str]]:
+        """system -> (shared prefix, cache name) for the groups of this batch whose prefix is cached."""
+        if self._caches is None:
+            return {}
+        by_system: dict[str | None, list[str]] = {}
+        for r in requests:
+            if r.kind is RequestKind.GENERATE:
+                by_system.setdefault(r.system, []).append(r.prompt)
+        out: dict[str | None, tuple[str, str]] = {}
+        for system, prompts in by_system.items():
+            prefix = shared_prefix(prompts, self._cfg.context_cache_min_tokens)
+            name = await self._caches.name_for(prefix, system)
+            if name:
+                out[system] = (prefix, name)
+        return out
+
+    async def _one(self, sem: asyncio.Semaphore, req: Request, cached: tuple[str, str] | None) -> Response:
         if req.kind is not RequestKind.GENERATE:
             return Response(error=BackendError(ErrorKind.FATAL, "gemini backend cannot score choices"))
+        prefix, name = cached or ("", None)
         async with sem:
             start = time.perf_counter()
             try:
                 raw = await self._client.aio.models.generate_content(
-                    model=self._cfg.model_id, contents=req.prompt, config=generation_config(req)
+                    model=self._cfg.model_id, contents=req.prompt[len(prefix) :], config=generation_config(req, name)
                 )
                 return to_response(raw, time.perf_counter() - start)
             except Exception as exc:  # classified, not raised: see module docstring
@@ -234,6 +263,8 @@ class GeminiBackend:
                 return Response(latency_s=time.perf_counter() - start, error=err)
 
     def close(self) -> None:
+        if self._caches is not None:
+            self._caches.delete_all()
         self._client.close()
 
 

@@ -10,9 +10,13 @@ Routes (any API version prefix, `v1beta`, `v1beta1`, ...):
     POST tunedModels / GET tunedModels/{t}                Developer API tuning
     POST projects/{p}/locations/{l}/tuningJobs / GET .../tuningJobs/{id}   Vertex tuning
     POST models/{m}:batchGenerateContent / GET batches/{id}   Batch API (inlined requests)
+    POST [projects/{p}/locations/{l}/]cachedContents, GET / DELETE {name}   context caching
 
 Replies are deterministic: `replies[prompt]` when scripted, else `echo: <prompt>`.
-Token counts are word counts. Faults are drawn per generateContent call from a
+A request naming a `cachedContent` is answered as if the cache's text came
+verbatim before the request's (the prompt the model would see); the cache
+must exist, match the model and not be combined with a system instruction,
+as on the real API. Token counts are word counts. Faults are drawn per generateContent call from a
 seeded RNG at `Faults.rate`; every call is appended to `log`.
 """
 
@@ -68,6 +72,8 @@ class FakeGemini:
     _rng: random.Random = field(default_factory=random.Random)
     _jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     _polls: dict[str, int] = field(default_factory=dict)
+    caches: dict[str, dict[str, Any]] = field(default_factory=dict)  # live cachedContents by name
+    min_cache_tokens: int = 0  # creating a smaller cache is refused with 400, like the real minimum
 
     def set_faults(self, faults: Faults) -> None:
         with self._lock:
@@ -94,9 +100,8 @@ class FakeGemini:
         return self.replies.get(prompt, f"echo: {prompt}")
 
     def generate(self, body: dict[str, Any], fault: str | None = None) -> dict[str, Any]:
-        prompt = " ".join(
-            p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", []) if c.get("role") == "user"
-        )
+        cached = _user_text(self.caches[body["cachedContent"]]) if body.get("cachedContent") else ""
+        prompt = cached + _user_text(body)
         usage = {"promptTokenCount": len(prompt.split())}
         if prompt in self.blocked_prompts or fault == "safety_prompt":
             return {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": usage}
@@ -120,9 +125,24 @@ class FakeGemini:
             "candidatesTokenCount": n * len(text.split()),
             "totalTokenCount": usage["promptTokenCount"] + n * len(text.split()),
         }
-        if body.get("cachedContent"):
-            usage["cachedContentTokenCount"] = usage["promptTokenCount"]
+        if cached:
+            usage["cachedContentTokenCount"] = len(cached.split())
         return {"candidates": cands, "usageMetadata": usage, "modelVersion": "fake-001"}
+
+    def create_cache(self, parent: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """(status, reply) for POST cachedContents: 400 below `min_cache_tokens`."""
+        tokens = len(_user_text(body).split())
+        if tokens < self.min_cache_tokens:
+            msg = f"Cached content is too small. total_token_count={tokens}, min_total_token_count="
+            msg += str(self.min_cache_tokens)
+            return 400, {"error": {"code": 400, "message": msg, "status": "INVALID_ARGUMENT"}}
+        with self._lock:
+            name = f"{parent}/fake-cache-{len(self.caches) + 1}"
+            self.caches[name] = body | {"name": name, "usageMetadata": {"totalTokenCount": tokens}}
+        expire = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + float(body.get("ttl", "3600s")[:-1])))
+        return 200, {k: v for k, v in self.caches[name].items() if k not in ("contents", "systemInstruction")} | {
+            "expireTime": expire
+        }
 
     def create_job(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         job: dict[str, Any]
@@ -179,9 +199,18 @@ class FakeGemini:
         return {"name": name, "baseModel": job["body"].get("baseModel"), "state": "ACTIVE" if done else "CREATING"}
 
 
+def _user_text(body: Mapping[str, Any]) -> str:
+    return " ".join(
+        p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", []) if c.get("role") == "user"
+    )
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes; with Nagle on, the body waits for the
+    # client's delayed ACK (~40 ms per reply), a stall no real API front end has
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr
         pass
@@ -213,8 +242,18 @@ class _Handler(BaseHTTPRequestHandler):
         state.record(LoggedRequest("GET", full, {k.lower(): v for k, v in self.headers.items()}, None))
         if path in state._jobs:
             self._send(200, state.job_view(path))
+        elif path in state.caches:
+            self._send(200, {k: v for k, v in state.caches[path].items() if k != "contents"})
         else:
             self._error(404, "NOT_FOUND")
+
+    def do_DELETE(self) -> None:
+        state = self.server.state
+        full, path = self._path()
+        state.record(LoggedRequest("DELETE", full, {k.lower(): v for k, v in self.headers.items()}, None))
+        with state._lock:
+            found = state.caches.pop(path, None)
+        self._send(200, {}) if found else self._error(404, "NOT_FOUND")
 
     def do_POST(self) -> None:
         state = self.server.state
@@ -227,6 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.endswith(":countTokens"):
             words = sum(len(p.get("text", "").split()) for c in body.get("contents", []) for p in c.get("parts", []))
             self._send(200, {"totalTokens": words})
+        elif path.endswith("cachedContents"):
+            self._send(*state.create_cache(path, body))
         elif path.endswith(":batchGenerateContent") or path.endswith("/tuningJobs") or path == "tunedModels":
             self._send(200, state.create_job(path, body))
         else:
@@ -235,6 +276,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _generate(self, body: dict[str, Any], key: str) -> None:
         state = self.server.state
         faults = state.faults
+        name = body.get("cachedContent")
+        if name and name not in state.caches:
+            return self._error(403, "PERMISSION_DENIED")  # what the API says for an unknown or expired cache
+        if name and body.get("systemInstruction"):
+            return self._send(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": (
+                "CachedContent can not be used with GenerateContent request setting system_instruction")}})
         if faults.latency_s:
             time.sleep(faults.latency_s)
         fault = state.draw_fault()

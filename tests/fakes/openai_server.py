@@ -71,6 +71,9 @@ class FakeOpenAI:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes; with Nagle on, the body waits for the
+    # client's delayed ACK (~40 ms per reply), a stall no real API front end has
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
