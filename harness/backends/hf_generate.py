@@ -188,9 +188,15 @@ def _shared_prefix(b: HFBackend, rows: Sequence[Sequence[int]], pad_id: int) -> 
 
 
 def choice_logprobs(b: HFBackend, requests: Sequence[Request]) -> list[Response]:
-    """Sum of log-probabilities of each choice's tokens after the prompt, batched over (request, choice)."""
-    import torch
+    """Sum of log-probabilities of each choice's tokens after the prompt.
 
+    One pass per item for all its choices: the prompts of a batch are encoded
+    once (left-padded, logits only at the last position, which gives every
+    choice's first token); choices longer than one token then continue from
+    that pass's KV cache, all of them in one more batched pass over their own
+    tokens only. The prompt is never re-encoded per choice, which matters
+    with many labels (banking77 has 77).
+    """
     if not requests:
         return []
     contexts = _encode(b, [b.render(r) for r in requests])
@@ -199,33 +205,23 @@ def choice_logprobs(b: HFBackend, requests: Sequence[Request]) -> list[Response]
         for ri, r in enumerate(requests)
         for ci, choice in enumerate(r.choices)
     }
+    if any(not c for c in conts.values()):
+        raise ValueError("a choice encodes to no tokens")
     scores: dict[tuple[int, int], float] = {}
     times = [0.0] * len(requests)
-    # One pass for all single-token choices of an item: their log-probs are read
-    # off the prompt's last position. Only longer choices need their own pass.
-    single = sorted({ri for (ri, ci), c in conts.items() if len(c) == 1}, key=lambda ri: len(contexts[ri]))
-    _first_token_pass(b, single, contexts, conts, scores, times)
-    pairs = sorted((p for p in conts if len(conts[p]) > 1), key=lambda p: len(contexts[p[0]]) + len(conts[p]))
-    size = batch_size(b, len(pairs), max((len(contexts[ri]) + len(conts[(ri, ci)]) for ri, ci in pairs), default=1))
-    for start in range(0, len(pairs), size):
-        batch = pairs[start : start + size]
-        ids, mask = _pad_left([contexts[ri] + conts[(ri, ci)] for ri, ci in batch], b.tokenizer.pad_token_id)
-        k = max(len(conts[p]) for p in batch)
-        # with left padding, positions must come from the mask to match an unpadded forward pass
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    order = sorted(range(len(requests)), key=lambda ri: len(contexts[ri]))
+    widest = max(len(c) for c in conts.values())
+    rows = batch_size(b, len(conts), max(len(c) for c in contexts) + widest)
+    if b._cfg.batch_size <= 0:  # auto: a continuation row keeps logits at `widest - 1` positions
+        rows = max(1, rows // max(1, widest - 1))
+    most = max(len(r.choices) for r in requests)
+    per_batch = max(1, rows // most) if widest > 1 else rows  # items whose continuations fit one pass
+    for start in range(0, len(order), per_batch):
+        batch = order[start : start + per_batch]
         t0 = time.perf_counter()
-        with torch.inference_mode():
-            logits = b.model(
-                input_ids=ids.to(b.device), attention_mask=mask.to(b.device),
-                position_ids=positions.to(b.device), logits_to_keep=k + 1,
-            ).logits[:, :k].float()
-            logp = torch.log_softmax(logits, dim=-1).cpu()
+        _score_items(b, batch, contexts, conts, scores, rows)
         spent = (time.perf_counter() - t0) / len(batch)
-        for j, (ri, ci) in enumerate(batch):
-            cont = conts[(ri, ci)]
-            c = len(cont)
-            rows = logp[j, k - c : k]
-            scores[(ri, ci)] = float(rows.gather(1, torch.tensor(cont).unsqueeze(1)).sum())
+        for ri in batch:
             times[ri] += spent
     out = []
     for ri, r in enumerate(requests):
@@ -241,31 +237,55 @@ def choice_logprobs(b: HFBackend, requests: Sequence[Request]) -> list[Response]
     return out
 
 
-def _first_token_pass(
+def _score_items(
     b: HFBackend,
-    items: Sequence[int],
+    batch: Sequence[int],
     contexts: Sequence[Sequence[int]],
     conts: dict[tuple[int, int], list[int]],
     scores: dict[tuple[int, int], float],
-    times: list[float],
+    rows: int,
 ) -> None:
+    """Fill `scores` for every choice of the items in `batch` (indices into `contexts`)."""
+    import copy
+
     import torch
 
-    size = batch_size(b, len(items), max((len(contexts[ri]) for ri in items), default=1))
-    for start in range(0, len(items), size):
-        batch = items[start : start + size]
-        ids, mask = _pad_left([contexts[ri] for ri in batch], b.tokenizer.pad_token_id)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        t0 = time.perf_counter()
-        with torch.inference_mode():
+    pad_id = b.tokenizer.pad_token_id
+    ids, mask = _pad_left([contexts[ri] for ri in batch], pad_id)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    slot = {ri: j for j, ri in enumerate(batch)}
+    mine = [(ri, ci) for (ri, ci) in conts if ri in slot]
+    longer = [p for p in mine if len(conts[p]) > 1]
+    with torch.inference_mode():
+        out = b.model(
+            input_ids=ids.to(b.device), attention_mask=mask.to(b.device), position_ids=positions.to(b.device),
+            use_cache=bool(longer), logits_to_keep=1,
+        )
+        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1).cpu()
+        for ri, ci in mine:
+            scores[(ri, ci)] = float(first[slot[ri], conts[(ri, ci)][0]])
+        lengths = mask.sum(-1)
+        for start in range(0, len(longer), rows):
+            chunk = longer[start : start + rows]
+            # the context's keys/values, one copy per continuation row (the last chunk may take the original)
+            cache = out.past_key_values if start + rows >= len(longer) else copy.deepcopy(out.past_key_values)
+            picks = torch.tensor([slot[ri] for ri, _ in chunk], dtype=torch.long)
+            cache.reorder_cache(picks.to(b.device))
+            # feed each choice's tokens but the last, right-padded: pads come after every real token, so
+            # causal attention keeps them out of the positions read below
+            k = max(len(conts[p]) for p in chunk) - 1
+            cont_ids = torch.full((len(chunk), k), pad_id, dtype=torch.long)
+            cont_mask = torch.zeros((len(chunk), k), dtype=torch.long)
+            for row, p in enumerate(chunk):
+                cont_ids[row, : len(conts[p]) - 1] = torch.tensor(conts[p][:-1], dtype=torch.long)
+                cont_mask[row, : len(conts[p]) - 1] = 1
             logits = b.model(
-                input_ids=ids.to(b.device), attention_mask=mask.to(b.device),
-                position_ids=positions.to(b.device), logits_to_keep=1,
-            ).logits[:, -1].float()
+                input_ids=cont_ids.to(b.device),
+                attention_mask=torch.cat([mask[picks], cont_mask], dim=1).to(b.device),
+                position_ids=(lengths[picks].unsqueeze(1) + torch.arange(k)).to(b.device),
+                past_key_values=cache,
+            ).logits.float()
             logp = torch.log_softmax(logits, dim=-1).cpu()
-        spent = (time.perf_counter() - t0) / len(batch)
-        for j, ri in enumerate(batch):
-            times[ri] += spent
-            for (rj, ci), cont in conts.items():
-                if rj == ri and len(cont) == 1:
-                    scores[(ri, ci)] = float(logp[j, cont[0]])
+            for row, p in enumerate(chunk):
+                rest = torch.tensor(conts[p][1:], dtype=torch.long).unsqueeze(1)
+                scores[p] += float(logp[row, : len(rest)].gather(1, rest).sum())

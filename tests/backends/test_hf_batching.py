@@ -74,6 +74,30 @@ def test_choice_logprobs_match_batch_one(backend: Any) -> None:
         assert a.texts == b.texts
 
 
+def _plain_forward_logprob(b: Any, prompt: str, choice: str) -> float:
+    """log P(choice | prompt) from one unpadded forward pass of prompt + choice: the textbook reference."""
+    import torch
+
+    ctx = b.tokenizer(prompt)["input_ids"]
+    ids = ctx + b.tokenizer(choice, add_special_tokens=False)["input_ids"]
+    with torch.inference_mode():
+        logp = torch.log_softmax(b.model(input_ids=torch.tensor([ids])).logits[0].float(), dim=-1)
+    return float(sum(logp[pos, ids[pos + 1]] for pos in range(len(ctx) - 1, len(ids) - 1)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [1, 2, 0])
+def test_choice_logprobs_equal_a_plain_forward_pass(backend: Any, size: int) -> None:
+    """Prompt encoded once, choices continued from its KV cache (in chunks of 2 rows at size 2)."""
+    choices = (" positive", " not sure at all", " very much so, yes", " mixed feelings")
+    reqs = [Request(str(i), p, kind=RequestKind.CHOICES, choices=choices) for i, p in enumerate(PROMPTS)]
+    got = _with_batch(backend, size).generate(reqs)
+    for req, resp in zip(reqs, got, strict=True):
+        want = [_plain_forward_logprob(backend, req.prompt, c) for c in choices]
+        assert resp.choice_logprobs == pytest.approx(want, abs=1e-4)
+        assert resp.texts == (choices[max(range(4), key=lambda i: want[i])].strip(),)
+
+
 def test_auto_batch_size_is_bounded_by_rows_and_cap() -> None:
     from harness.backends import hf_generate
 
