@@ -15,7 +15,7 @@ import numpy as np
 
 from harness.config.schema import PriceConfig
 from harness.records import MetricValue, Response, Score
-from harness.scorers.base import CorpusFn, ScoreInput
+from harness.scorers.base import CORPUS_RESAMPLED, CorpusFn, ScoreInput
 
 CI_LEVEL = 0.95
 
@@ -60,10 +60,13 @@ def corpus_metrics(
     # small (the 2.5% quantile moves ~1 point) at a fifth of the cost
     resamples = min(resamples, 200)
     boot = _indices(n, resamples, seed) if n >= 2 and resamples > 0 else None
-    for fn in fns.values():
+    for name, fn in fns.items():
         point = fn(items, scores, task)
         samples: dict[str, list[float]] = {k: [] for k in point}
-        if boot is not None:
+        if boot is not None and name in CORPUS_RESAMPLED:  # vectorized: all resamples at once
+            resampled = CORPUS_RESAMPLED.get(name)(items, scores, task, boot)
+            samples = {k: [float(x) for x in resampled[k] if not math.isnan(x)] for k in point}
+        elif boot is not None:
             for row in boot:
                 again = fn([items[i] for i in row], [scores[i] for i in row], task)
                 for k in point:

@@ -33,9 +33,13 @@ class ScoringContext:
 
 ScorerFn = Callable[[Sequence[ScoreInput], Any, ScoringContext], list[Score]]
 CorpusFn = Callable[[Sequence[ScoreInput], Sequence[Score], Any], dict[str, float]]
+# Optional fast path for a corpus metric's bootstrap: the same numbers for every row of
+# an index matrix (resamples x n) at once; must agree with calling the CorpusFn per row.
+ResampledFn = Callable[[Sequence[ScoreInput], Sequence[Score], Any, Any], dict[str, Any]]
 
 SCORERS: Registry[ScorerFn] = Registry("scorer")
 CORPUS_METRICS: Registry[CorpusFn] = Registry("corpus metric")
+CORPUS_RESAMPLED: Registry[ResampledFn] = Registry("resampled corpus metric")  # same names as CORPUS_METRICS
 
 
 def per_example(fn: Callable[[Sample, Response, Any], Score]) -> ScorerFn:

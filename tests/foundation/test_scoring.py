@@ -12,7 +12,13 @@ from harness.config.schema import PriceConfig
 from harness.kinds.classification import INVALID
 from harness.records import BackendError, ErrorKind, Response, Sample, Score
 from harness.scorers.base import ScoreInput
-from harness.scorers.classification import classification_report, label_match, normalize, parse_label
+from harness.scorers.classification import (
+    classification_report,
+    classification_report_resampled,
+    label_match,
+    normalize,
+    parse_label,
+)
 
 LABELS = ["positive", "negative", "neutral", "very positive"]
 TASK = SimpleNamespace(labels=LABELS)
@@ -66,6 +72,24 @@ def test_classification_report_hand_worked() -> None:
     assert out["class.negative.f1"] == pytest.approx(0.8)
     assert out["class.neutral.f1"] == 0.0
     assert out["macro_f1"] == pytest.approx((2 / 3 + 0.8 + 0.0) / 3)
+
+
+def test_resampled_report_equals_sklearn_on_every_resample() -> None:
+    """The vectorized bootstrap path gives, row by row, what classification_report (sklearn) gives."""
+    rng = np.random.default_rng(5)
+    task = SimpleNamespace(labels=["a", "b c", "d", "never"])  # "never": no gold, never predicted
+    gold = rng.choice(["a", "b c", "d"], size=40)
+    pred = [g if rng.random() < 0.6 else rng.choice(["a", "b c", "d", INVALID]) for g in gold]
+    items = [ScoreInput(Sample(str(i), "x", (str(g),)), Response()) for i, g in enumerate(gold)]
+    scores = [Score({}, {"predicted": str(p)}) for p in pred]
+    idx = rng.integers(0, 40, size=(60, 40))
+    idx[0] = 0  # a degenerate resample: one example repeated
+    fast = classification_report_resampled(items, scores, task, idx)
+    for r, row in enumerate(idx):
+        slow = classification_report([items[i] for i in row], [scores[i] for i in row], task)
+        assert set(slow) == set(fast)
+        for key, value in slow.items():
+            assert fast[key][r] == pytest.approx(value, abs=1e-12), (r, key)
 
 
 def test_mean_with_ci_is_seeded_and_brackets_the_mean() -> None:
