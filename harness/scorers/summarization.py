@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.records import Response, Sample, Score
-from harness.scorers.base import CORPUS_METRICS, SCORERS, ScoreInput, per_example
+from harness.scorers.base import CORPUS_METRICS, CORPUS_RESAMPLED, SCORERS, ScoreInput, per_example
 
 ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 
@@ -125,6 +125,34 @@ def corpus_chrf(items: Sequence[ScoreInput], scores: Sequence[Score], task: Any)
         return {"chrf": 0.0}
     hyps = [it.response.text for it in items]
     return {"chrf": float(CHRF().corpus_score(hyps, _reference_streams(items)).score)}  # type: ignore[arg-type]
+
+
+def _resampled(metric: Any, items: Sequence[ScoreInput], idx: Any) -> Any:
+    """`metric`'s corpus score for every row of `idx` (resamples x n), as sacrebleu's own bootstrap does it.
+
+    BLEU and chrF are functions of sentence statistics summed over the
+    corpus, so each sentence is tokenized and counted once and a resample is
+    a sum of rows (sacrebleu.significance uses the same two methods).
+    """
+    import numpy as np
+
+    hyps = [it.response.text for it in items]
+    stats = np.asarray(metric._extract_corpus_statistics(hyps, _reference_streams(items)), dtype=np.int64)
+    return np.array([metric._compute_score_from_stats(list(row)).score for row in stats[idx].sum(axis=1)])
+
+
+@CORPUS_RESAMPLED.register("bleu")
+def corpus_bleu_resampled(items: Sequence[ScoreInput], scores: Sequence[Score], task: Any, idx: Any) -> dict[str, Any]:
+    from sacrebleu.metrics import BLEU
+
+    return {"bleu": _resampled(BLEU(), items, idx)}
+
+
+@CORPUS_RESAMPLED.register("chrf")
+def corpus_chrf_resampled(items: Sequence[ScoreInput], scores: Sequence[Score], task: Any, idx: Any) -> dict[str, Any]:
+    from sacrebleu.metrics import CHRF
+
+    return {"chrf": _resampled(CHRF(), items, idx)}
 
 
 def metric_signatures(items: Sequence[ScoreInput]) -> dict[str, str]:
