@@ -29,7 +29,7 @@ from harness.progress import progress_bar
 from harness.prompts import PromptBuilder, assets_dir
 from harness.records import ExampleResult, GenerationParams, Request, RequestKind, RunResult, Score
 from harness.report import mark_complete, new_output_dir, print_summary, write_json, write_jsonl
-from harness.scorers.base import CORPUS_METRICS, SCORERS, CorpusFn, ScoreInput, ScorerFn, ScoringContext
+from harness.scorers.base import CORPUS_METRICS, SCORERS, CorpusFn, ScoreInput, ScorerFn, ScoringContext, preload
 from harness.tracking import Tracker, flatten, git_commit
 
 log = logging.getLogger(__name__)
@@ -106,11 +106,14 @@ def _run(
     quiet: bool,
 ) -> RunResult:
     task, model = cfg.task, cfg.model
+    importing = preload([*scorer_fns, *corpus_fns])  # overlaps the scorers' imports with generation
     with progress_bar(len(requests), f"{task.name} × {model.name}", enabled=cfg.progress and not quiet) as advance:
         responses, gstats = generate_all(
             requests, identity, plugin, model, cache, cfg.retry, cfg.chunk_size, progress=advance
         )
     t_scored = time.perf_counter()
+    if importing:
+        importing.join()  # a wait here (imports slower than generation) counts as scoring time
     items = [ScoreInput(s, r) for s, r in zip(samples, responses, strict=True)]
     ctx = ScoringContext(allow_code_execution=cfg.allow_code_execution)
     scores = merge_scores([fn(items, task, ctx) for fn in scorer_fns.values()], len(items))

@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.kinds.classification import INVALID
 from harness.records import Response, Sample, Score
-from harness.scorers.base import CORPUS_METRICS, CORPUS_RESAMPLED, SCORERS, ScoreInput, per_example
+from harness.scorers.base import CORPUS_METRICS, CORPUS_RESAMPLED, PRELOAD, SCORERS, ScoreInput, per_example
 
 
 def normalize(text: str) -> str:
@@ -50,6 +50,9 @@ def label_match(sample: Sample, response: Response, task: Any) -> Score:
 
 
 SCORERS.register("label_match")(per_example(label_match))
+
+
+PRELOAD["classification_report"] = ("sklearn.metrics",)
 
 
 @CORPUS_METRICS.register("classification_report")

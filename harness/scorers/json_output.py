@@ -23,7 +23,7 @@ from typing import Any
 from harness.jsonx import FieldMatch, compare_fields, extract
 from harness.kinds.json_output import load_schema, schema_path
 from harness.records import Response, Sample, Score
-from harness.scorers.base import SCORERS, ScoreInput, ScoringContext
+from harness.scorers.base import PRELOAD, SCORERS, ScoreInput, ScoringContext
 
 MAX_SCHEMA_ERRORS = 5
 
@@ -87,6 +87,9 @@ def score_json(sample: Sample, response: Response, task: Any, validator: Any) ->
         details.update(missing=list(best.missing), wrong=list(best.wrong), extra=list(best.extra))
     details["errors"] = errors
     return Score(values=values, details=details)
+
+
+PRELOAD["json"] = ("jsonschema",)
 
 
 @SCORERS.register("json")

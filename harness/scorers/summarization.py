@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.records import Response, Sample, Score
-from harness.scorers.base import CORPUS_METRICS, CORPUS_RESAMPLED, SCORERS, ScoreInput, per_example
+from harness.scorers.base import CORPUS_METRICS, CORPUS_RESAMPLED, PRELOAD, SCORERS, ScoreInput, per_example
 
 ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 
@@ -70,6 +70,9 @@ def rouge_values(prediction: str, references: Sequence[str], use_stemmer: bool =
         values[f"{rtype}.recall"] = r
         values[f"{rtype}.f1"] = f
     return values
+
+
+PRELOAD.update({"rouge": ("rouge_score.rouge_scorer",), "bleu": ("sacrebleu",), "chrf": ("sacrebleu",)})
 
 
 @SCORERS.register("rouge")
