@@ -183,18 +183,37 @@ class Inspect:
 TOOLS = {"floor": Floor, "harness": Harness, "lmeval": LmEval, "inspect": Inspect}
 
 
+def _weights_mb(tool: Any) -> float | None:
+    model = getattr(getattr(tool, "b", tool), "model", None)  # Harness keeps its backend in .b
+    params = getattr(model, "parameters", None)
+    return sum(p.numel() * p.element_size() for p in params()) / 2**20 if params else None
+
+
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _status_mb(field: str) -> float:
+    line = next(ln for ln in Path("/proc/self/status").read_text().splitlines() if ln.startswith(field + ":"))
+    return int(line.split()[1]) / 1024
+
+
+MEMORY: list[dict[str, float]] = []  # per timed call: resident before it and its own peak
+
+
 def run_one(tool: Any, w: GenWorkload | ChoiceWorkload) -> tuple[Any, float]:
-    if isinstance(w, GenWorkload):  # warm-up: one short call, outside the timing
+    if isinstance(w, GenWorkload):  # warm-up: one short call, outside the timing (also touches every weight)
         tool.generate(GenWorkload("warm", w.prompts[:1], 2, ()))
     else:
         tool.choices(ChoiceWorkload("warm", w.prompts[:1], w.choices))
+    # "5" resets the kernel's peak-RSS mark (VmHWM), so the peak below is this call's own
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _status_mb("VmRSS")
     t1 = time.perf_counter()
     outputs: Any = tool.generate(w) if isinstance(w, GenWorkload) else tool.choices(w)
-    return outputs, time.perf_counter() - t1
+    wall = time.perf_counter() - t1
+    MEMORY.append({"rss_before_mb": before, "peak_mb": _status_mb("VmHWM")})
+    return outputs, wall
 
 
 def main() -> None:
@@ -218,6 +237,7 @@ def main() -> None:
         w = workload(name, a.quick)
         walls: dict[str, list[float]] = {t: [] for t in tools}
         outs: dict[str, Any] = {}
+        mem: dict[str, dict[str, float]] = {}
         for rep in range(a.repeats):
             # ABBA: alternate who goes first, so load from other processes hits both tools alike
             for tname in list(tools) if rep % 2 == 0 else list(tools)[::-1]:
@@ -228,16 +248,19 @@ def main() -> None:
                     continue
                 walls[tname].append(wall)
                 outs.setdefault(tname, outputs)
+                mem.setdefault(tname, MEMORY[-1])
         for tname in tools:
             if isinstance(outs.get(tname), NotImplementedError):
                 runs.append({"tool": tname, "workload": name, "unsupported": str(outs[tname])})
                 continue
             # the minimum is the run least disturbed by other processes on a shared machine
             runs.append({"tool": tname, "workload": name, "n": len(w.prompts), "wall_s": min(walls[tname]),
-                         "walls": walls[tname], "outputs": outs[tname], "loadavg": os.getloadavg()[0]})
+                         "walls": walls[tname], "outputs": outs[tname], "loadavg": os.getloadavg()[0],
+                         **mem.get(tname, {})})
     result = {
         "tool": a.tool, "batch": a.batch, "quick": a.quick, "load_s": load_s, "rss_after_load_mb": rss_loaded,
         "peak_rss_mb": rss_mb(), "torch_threads": torch.get_num_threads(), "runs": runs,
+        "weights_mb": {n: _weights_mb(t) for n, t in tools.items()},
     }
     Path(a.out).write_text(json.dumps(result))
 

@@ -98,6 +98,22 @@ def test_choice_logprobs_equal_a_plain_forward_pass(backend: Any, size: int) -> 
         assert resp.texts == (choices[max(range(4), key=lambda i: want[i])].strip(),)
 
 
+@pytest.mark.slow
+def test_released_tokenizer_encodes_and_decodes_like_a_fresh_one(backend: Any) -> None:
+    """The backend drops the Python copies of the vocab and merges after loading (memory); nothing reads them."""
+    from transformers import AutoTokenizer
+
+    from harness.backends.embedded import resolve_embedded
+
+    assert backend.tokenizer._vocab is None and backend.tokenizer._merges is None
+    fresh = AutoTokenizer.from_pretrained(resolve_embedded("gemma3-270m"))
+    texts = [*PROMPTS, *CHOICES, "Ünïcödé ✓ 東京 \n\t  spaces", "<start_of_turn>user"]
+    assert backend.tokenizer(texts)["input_ids"] == fresh(texts)["input_ids"]
+    ids = fresh(texts)["input_ids"]
+    assert backend.tokenizer.batch_decode(ids) == fresh.batch_decode(ids)
+    assert len(backend.tokenizer) == len(fresh)
+
+
 def test_auto_batch_size_is_bounded_by_rows_and_cap() -> None:
     from harness.backends import hf_generate
 
