@@ -68,7 +68,8 @@ def main() -> None:
             ),
         }
         print(
-            f"{args.n} requests, concurrency {args.concurrency}, {args.latency * 1000:.0f} ms latency; ideal {ideal:.3f} s"
+            f"{args.n} requests, concurrency {args.concurrency}, {args.latency * 1000:.0f} ms latency; "
+            f"ideal {ideal:.3f} s"
         )
         print(f"{'backend':28} {'wall s':>8} {'x ideal':>8} {'req/s':>8} {'errors':>7}")
         for name, backend in backends.items():

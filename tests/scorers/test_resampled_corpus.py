@@ -27,7 +27,8 @@ OUTPUTS = [
 
 @pytest.mark.parametrize("name", ["bleu", "chrf"])
 def test_resampled_equals_corpus_score_per_row(name: str) -> None:
-    items = [ScoreInput(Sample(str(i), "x", r), Response(texts=(o,))) for i, (r, o) in enumerate(zip(REFS, OUTPUTS))]
+    pairs = enumerate(zip(REFS, OUTPUTS, strict=True))
+    items = [ScoreInput(Sample(str(i), "x", r), Response(texts=(o,))) for i, (r, o) in pairs]
     idx = np.random.default_rng(2).integers(0, len(items), size=(25, len(items)))
     idx[0] = 2  # only the empty output: score 0, no division error
     fast = CORPUS_RESAMPLED.get(name)(items, [], None, idx)[name]
