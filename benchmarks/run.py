@@ -81,9 +81,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="8 prompts x 8 new tokens, 32 choice items, task.limit=8")
     ap.add_argument("--skip", default="", help="comma-separated: pair,auto,ref,lmeval,inspect,w3,cli")
+    ap.add_argument("--table", type=Path, help="only print the tables of an earlier report.json")
     ap.add_argument("--reuse", type=Path, action="append", default=[],
                     help="report.json of an earlier run: skipped parts are taken from it (repeatable; later wins)")
     a = ap.parse_args()
+    if a.table:
+        print(table(json.loads(a.table.read_text())))
+        return
     skip = set(filter(None, a.skip.split(",")))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out_dir = HERE / "results" / stamp
@@ -173,17 +177,43 @@ def table(report: dict[str, Any]) -> str:
                 ratio = f"{r['wall_s'] / floor['wall_s']:.2f}" if floor else ""
                 rows.append(f"| {wl} | {label} | {batch} | {r['wall_s']:.1f} | {r['n'] / r['wall_s']:.2f} | {ratio} | "
                             f"{r['load_s']:.1f} | {r['peak_rss_mb']:.0f} | {same} |")
-    for r in (report.get("w3") or {}).get("runs", []):
+    w3 = (report.get("w3") or {}).get("runs", [])
+    cold = {r["task"]: r["wall_s"] for r in w3 if r["attempt"] == "cold"}
+    for r in w3:
         t = r["timing"]
         other = t.get("timing.score_s", 0) + t.get("timing.tracking_s", 0)
+        of_cold = f", {100 * r['wall_s'] / cold[r['task']]:.1f}% of cold" if r["attempt"] != "cold" else ""
         rows.append(f"| W3 {r['task']} ({r['attempt']}) | harness runner | auto | {r['wall_s']:.1f} | "
                     f"{r['n'] / r['wall_s']:.2f} | | {t.get('timing.model_load_s', 0):.1f} | | "
                     f"generate {t.get('timing.generate_s', 0):.1f} s, score+track {other:.2f} s "
-                    f"({100 * other / max(r['wall_s'], 1e-9):.1f}%) |")
+                    f"({100 * other / max(r['wall_s'], 1e-9):.1f}%), model loaded "
+                    f"{int(t.get('cache.model_loaded', 0))}{of_cold} |")
+    rows.extend(memory_table(report))
     if "cli_help_s" in report:
         rows.append(f"\n`python -m harness --help`: {', '.join(f'{s:.2f}' for s in report['cli_help_s'])} s")
     rows.append(f"\nload average start {report['loadavg_start']}, end {report.get('loadavg_end')}")
     return "\n".join(rows)
+
+
+def memory_table(report: dict[str, Any]) -> list[str]:
+    """Per timed call of a one-model process: resident before it, its own peak, and both against the weights.
+
+    The target reads: peak <= 1.5 x weights + the batch's activations, where
+    activations = call peak - resident before the call.
+    """
+    rows = ["", "| workload | tool | batch | weights MiB | resident before MiB | call peak MiB | activations MiB "
+            "| before / weights | peak <= 1.5 x weights + activations |", "|---|---|---|---|---|---|---|---|---|"]
+    for key, batch in (("auto", "auto"), ("ref", "1")):
+        entry = report.get(key) or {}
+        weights = (entry.get("weights_mb") or {}).get("harness")
+        for r in entry.get("runs", []):
+            if "rss_before_mb" not in r or not weights:
+                continue
+            act = r["peak_mb"] - r["rss_before_mb"]
+            ok = "yes" if r["peak_mb"] <= 1.5 * weights + act else "no"
+            rows.append(f"| {r['workload']} | harness | {batch} | {weights:.0f} | {r['rss_before_mb']:.0f} | "
+                        f"{r['peak_mb']:.0f} | {act:.0f} | {r['rss_before_mb'] / weights:.2f} | {ok} |")
+    return rows if len(rows) > 3 else []
 
 
 def _compare(outputs: Any, floor: Any, ref: Any) -> str:

@@ -107,6 +107,7 @@ def _run(
 ) -> RunResult:
     task, model = cfg.task, cfg.model
     importing = preload([*scorer_fns, *corpus_fns])  # overlaps the scorers' imports with generation
+    setup_s = time.perf_counter() - t_start  # config, data, prompts, cache and MLflow run start
     with progress_bar(len(requests), f"{task.name} × {model.name}", enabled=cfg.progress and not quiet) as advance:
         responses, gstats = generate_all(
             requests, identity, plugin, model, cache, cfg.retry, cfg.chunk_size, progress=advance
@@ -127,6 +128,7 @@ def _run(
     counters = aggregate.counters(responses, costs)
     score_s = time.perf_counter() - t_scored
 
+    t_write = time.perf_counter()
     out_dir = new_output_dir(cfg.results_dir, task.name, model.name)
     result = RunResult(
         task.name,
@@ -144,9 +146,11 @@ def _run(
     _write_config(out_dir / "config.yaml", cfg)
     artifacts = kind.artifacts(examples, task, out_dir)
     timing = {
+        "timing.setup_s": setup_s,
         "timing.model_load_s": gstats.load_s,
         "timing.generate_s": gstats.generate_s,
         "timing.score_s": score_s,
+        "timing.write_s": time.perf_counter() - t_write,  # results/ files and artifacts
         "cache.hits": float(gstats.n_cached),
         "cache.generated": float(gstats.n_generated),
         "cache.model_loaded": float(gstats.model_loaded),

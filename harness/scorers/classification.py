@@ -52,7 +52,8 @@ def label_match(sample: Sample, response: Response, task: Any) -> Score:
 SCORERS.register("label_match")(per_example(label_match))
 
 
-PRELOAD["classification_report"] = ("sklearn.metrics",)
+# matplotlib: the kind draws the confusion matrix next (figure + Agg only: no GUI backend is chosen here)
+PRELOAD["classification_report"] = ("sklearn.metrics", "matplotlib.figure", "matplotlib.backends.backend_agg")
 
 
 @CORPUS_METRICS.register("classification_report")

@@ -67,6 +67,16 @@ def test_results_folder_has_flat_metrics_predictions_and_config(first_run) -> No
     assert "embedded:gemma3-270m" in (out / "config.yaml").read_text()
 
 
+def test_timing_split_accounts_for_the_wall_time(first_run) -> None:
+    """Every phase is timed, so the profile split in timing.json adds up to the run's wall time."""
+    _, result = first_run
+    timing = json.loads((Path(result.output_dir) / "timing.json").read_text())
+    phases = ["setup_s", "model_load_s", "generate_s", "score_s", "write_s", "tracking_s"]
+    parts = [timing[f"timing.{p}"] for p in phases]
+    assert all(p >= 0 for p in parts) and timing["timing.model_load_s"] > 0 and timing["timing.generate_s"] > 0
+    assert 0.9 * timing["timing.wall_s"] <= sum(parts) <= timing["timing.wall_s"]
+
+
 def test_rerun_is_served_from_cache_without_loading_the_model(first_run) -> None:
     tmp, result = first_run
     again = evaluate(run_config(tmp, *CELL), quiet=True)
