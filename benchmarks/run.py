@@ -153,7 +153,7 @@ def _runs(report: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 def table(report: dict[str, Any]) -> str:
     """Markdown: one row per (workload, tool), ratios to the floor's wall time."""
-    rows = ["| workload | tool | batch | wall s | ex/s | x floor wall | load s | peak RSS MB | outputs |",
+    rows = ["| workload | tool | batch | wall s | ex/s | x floor wall | load s | peak RSS MiB | outputs |",
             "|---|---|---|---|---|---|---|---|---|"]
     ref = {r["workload"]: r["outputs"] for r in _runs(report, "ref")}
     if "W1b" in ref:  # greedy batch-1 W1 outputs: the W1b texts cut at the first newline
