@@ -240,6 +240,10 @@ class GeminiBackend:
                 by_system.setdefault(r.system, []).append(r.prompt)
         out: dict[str | None, tuple[str, str]] = {}
         for system, prompts in by_system.items():
+            live = self._caches.live_for(prompts, system)
+            if live:
+                out[system] = live
+                continue
             prefix = shared_prefix(prompts, self._cfg.context_cache_min_tokens)
             name = await self._caches.name_for(prefix, system)
             if name:

@@ -55,6 +55,22 @@ class ContextCaches:
         self._live: dict[tuple[str, str | None], tuple[str, float]] = {}  # (prefix, system) -> (name, created)
         self._refused: set[tuple[str, str | None]] = set()
 
+    def live_for(self, prompts: Sequence[str], system: str | None) -> tuple[str, str] | None:
+        """(prefix, name) of the longest fresh cache every prompt starts with, for `system`.
+
+        Checked before computing a new prefix, so a retry of one request, or a
+        later batch whose items happen to share more text, goes through the
+        same cache as the rest of the run and the model sees one layout.
+        """
+        fresh = [
+            (prefix, name)
+            for (prefix, sys_), (name, created) in self._live.items()
+            if sys_ == system
+            and time.monotonic() - created < self._cfg.context_cache_ttl_s - _REFRESH_MARGIN_S
+            and all(p.startswith(prefix) and len(p) > len(prefix) for p in prompts)
+        ]
+        return max(fresh, key=lambda pn: len(pn[0]), default=None)
+
     async def name_for(self, prefix: str, system: str | None) -> str | None:
         """The cache holding `prefix` (and `system`), created on first use; None when it cannot be cached."""
         key = (prefix, system)

@@ -82,6 +82,19 @@ def test_cached_prefix_is_sent_once_and_answers_equal_uncached(gemini_fake: Fake
     assert re.fullmatch(r"v1(beta)?/cachedContents/fake-cache-1", deleted)  # the SDK picks the version
 
 
+def test_a_single_retried_request_reuses_the_runs_cache(gemini_fake: FakeGemini, planted_key: str) -> None:
+    """One request alone has no shared prefix of its own; it still goes through the live cache."""
+    backend = GeminiBackend(flash(gemini_fake, context_cache=True, context_cache_min_tokens=10))
+    backend.generate(few_shot(4)[:3])
+    [alone] = backend.generate(few_shot(4)[3:])
+    backend.close()
+    assert alone.ok and alone.cached_tokens == len(SHOTS.split())
+    assert len([e for e in gemini_fake.log if e.path.endswith("cachedContents")]) == 1
+    last = [e.body for e in gemini_fake.log if e.path.endswith(":generateContent")][-1]
+    assert last["cachedContent"] == "cachedContents/fake-cache-1"
+    assert last["contents"][0]["parts"][0]["text"] == "Review: item 3\nLabel:"
+
+
 def test_prefix_under_the_minimum_is_sent_uncached(gemini_fake: FakeGemini, planted_key: str) -> None:
     backend = GeminiBackend(flash(gemini_fake, context_cache=True))  # default minimum 1,024 tokens
     out = backend.generate(few_shot(3))
