@@ -30,6 +30,11 @@ KNOWN_FAILURES = {
     "the upstream 2023 test fix in this copy exposes it",
     "JavaScript/155": "wrong canonical solution (tests num % 2, not each digit); the 2023 test fix exposes it",
 }
+# Canonical solutions whose outcome depends on chance, allowed to fail or pass.
+FLAKY = {
+    "Go/95": "the canonical solution stops after the second key (`else { break }`) and Go randomizes map "
+    "iteration order: for {p, A, B} it returns true whenever an upper-case key comes first (seen 1 run in ~5)",
+}
 PREFIX = {"python": "Python", "cpp": "CPP", "java": "Java", "js": "JavaScript", "go": "Go"}
 
 pytestmark = [
@@ -76,7 +81,7 @@ def test_canonical_solutions_pass(language: str, record_property: pytest.RecordP
     record_property(f"{language}_seconds", round(elapsed, 1))
     print(f"\n{language}: 164 canonical programs in {elapsed:.1f}s")
     failed = {s.id: (o.reason, o.stderr[-600:]) for s, o in zip(samples, outs, strict=True) if not o.passed}
-    unexpected = {k: v for k, v in failed.items() if k not in KNOWN_FAILURES}
+    unexpected = {k: v for k, v in failed.items() if k not in KNOWN_FAILURES and k not in FLAKY}
     assert not unexpected, unexpected
     for task_id in KNOWN_FAILURES:
         if task_id.split("/")[0] == PREFIX[language]:
