@@ -22,7 +22,6 @@ seeded RNG at `Faults.rate`; every call is appended to `log`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import re
@@ -30,8 +29,10 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.serving import JsonHandler, serve, stop  # noqa: F401 - stop is part of this module's API
 
 FAULT_KINDS = ("429", "429_retry_after", "500", "503", "hang", "truncated", "malformed")
 SAFETY_KINDS = ("safety_prompt", "safety_finish")  # normal replies, not retried
@@ -205,28 +206,11 @@ def _user_text(body: Mapping[str, Any]) -> str:
     )
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    # headers and body go out in two writes; with Nagle on, the body waits for the
-    # client's delayed ACK (~40 ms per reply), a stall no real API front end has
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:  # silence stderr
-        pass
-
+class _Handler(JsonHandler):
     def _send(
         self, status: int, payload: Any, headers: Mapping[str, str] | None = None, raw: bytes | None = None
     ) -> None:
-        body = raw if raw is not None else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client timed out and left
-            self.wfile.write(body)
+        self.send_json(status, raw if raw is not None else json.dumps(payload).encode(), headers)
 
     def _error(self, code: int, status: str, headers: Mapping[str, str] | None = None) -> None:
         self._send(code, {"error": {"code": code, "message": f"fake {status}", "status": status}}, headers)
@@ -307,22 +291,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, None, raw=reply)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # the default 5 drops connections under concurrency
-    state: FakeGemini
-
-
 def start(state: FakeGemini | None = None) -> tuple[FakeGemini, ThreadingHTTPServer]:
     """Serve `state` on 127.0.0.1 at a free port in a daemon thread."""
     state = state or FakeGemini()
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.state = state
+    server = serve(_Handler, state)
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return state, server
-
-
-def stop(server: ThreadingHTTPServer) -> None:
-    server.shutdown()
-    server.server_close()

@@ -7,17 +7,17 @@ malformed) are drawn per call from a seeded RNG, as in `gemini_server`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from tests.fakes.gemini_server import Faults, LoggedRequest
+from tests.fakes.serving import JsonHandler, serve, stop  # noqa: F401 - stop is part of this module's API
 
 
 @dataclass
@@ -68,25 +68,9 @@ class FakeOpenAI:
         }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    # headers and body go out in two writes; with Nagle on, the body waits for the
-    # client's delayed ACK (~40 ms per reply), a stall no real API front end has
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
+class _Handler(JsonHandler):
     def _send(self, status: int, raw: bytes, headers: Mapping[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(raw)
+        self.send_json(status, raw, headers)
 
     def _error(self, code: int, kind: str, headers: Mapping[str, str] | None = None) -> None:
         self._send(
@@ -120,21 +104,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, raw)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    state: FakeOpenAI
-
-
 def start(state: FakeOpenAI | None = None) -> tuple[FakeOpenAI, ThreadingHTTPServer]:
     state = state or FakeOpenAI()
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.state = state
+    server = serve(_Handler, state)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return state, server
-
-
-def stop(server: ThreadingHTTPServer) -> None:
-    server.shutdown()
-    server.server_close()
