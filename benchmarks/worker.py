@@ -198,10 +198,8 @@ def _status_mb(field: str) -> float:
     return int(line.split()[1]) / 1024
 
 
-MEMORY: list[dict[str, float]] = []  # per timed call: resident before it and its own peak
-
-
-def run_one(tool: Any, w: GenWorkload | ChoiceWorkload) -> tuple[Any, float]:
+def run_one(tool: Any, w: GenWorkload | ChoiceWorkload) -> tuple[Any, float, dict[str, float]]:
+    """(outputs, wall s, memory: resident before the timed call and the call's own peak)."""
     if isinstance(w, GenWorkload):  # warm-up: one short call, outside the timing (also touches every weight)
         tool.generate(GenWorkload("warm", w.prompts[:1], 2, ()))
     else:
@@ -212,8 +210,7 @@ def run_one(tool: Any, w: GenWorkload | ChoiceWorkload) -> tuple[Any, float]:
     t1 = time.perf_counter()
     outputs: Any = tool.generate(w) if isinstance(w, GenWorkload) else tool.choices(w)
     wall = time.perf_counter() - t1
-    MEMORY.append({"rss_before_mb": before, "peak_mb": _status_mb("VmHWM")})
-    return outputs, wall
+    return outputs, wall, {"rss_before_mb": before, "peak_mb": _status_mb("VmHWM")}
 
 
 def main() -> None:
@@ -242,13 +239,13 @@ def main() -> None:
             # ABBA: alternate who goes first, so load from other processes hits both tools alike
             for tname in list(tools) if rep % 2 == 0 else list(tools)[::-1]:
                 try:
-                    outputs, wall = run_one(tools[tname], w)
+                    outputs, wall, memory = run_one(tools[tname], w)
                 except NotImplementedError as exc:
                     outs[tname] = exc
                     continue
                 walls[tname].append(wall)
                 outs.setdefault(tname, outputs)
-                mem.setdefault(tname, MEMORY[-1])
+                mem.setdefault(tname, memory)
         for tname in tools:
             if isinstance(outs.get(tname), NotImplementedError):
                 runs.append({"tool": tname, "workload": name, "unsupported": str(outs[tname])})

@@ -66,19 +66,23 @@ class ContextCaches:
             (prefix, name)
             for (prefix, sys_), (name, created) in self._live.items()
             if sys_ == system
-            and time.monotonic() - created < self._cfg.context_cache_ttl_s - _REFRESH_MARGIN_S
+            and self._fresh(created)
             and all(p.startswith(prefix) and len(p) > len(prefix) for p in prompts)
         ]
         return max(fresh, key=lambda pn: len(pn[0]), default=None)
 
+    def _fresh(self, created: float) -> bool:
+        return time.monotonic() - created < self._cfg.context_cache_ttl_s - _REFRESH_MARGIN_S
+
     async def name_for(self, prefix: str, system: str | None) -> str | None:
-        """The cache holding `prefix` (and `system`), created on first use; None when it cannot be cached."""
+        """A new cache holding `prefix` (and `system`); None when it cannot be cached.
+
+        Called only when `live_for` found no fresh cache, so an existing entry
+        for this key has expired and is replaced.
+        """
         key = (prefix, system)
         if not prefix or key in self._refused:
             return None
-        live = self._live.get(key)
-        if live and time.monotonic() - live[1] < self._cfg.context_cache_ttl_s - _REFRESH_MARGIN_S:
-            return live[0]
         from google.genai import types
 
         content = types.Content(role="user", parts=[types.Part(text=prefix)])

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from harness.errors import ConfigError
 from harness.records import GenerationParams, Request, Response
 
 if TYPE_CHECKING:
@@ -205,8 +206,9 @@ def choice_logprobs(b: HFBackend, requests: Sequence[Request]) -> list[Response]
         for ri, r in enumerate(requests)
         for ci, choice in enumerate(r.choices)
     }
-    if any(not c for c in conts.values()):
-        raise ValueError("a choice encodes to no tokens")
+    empty = next((requests[ri].choices[ci] for (ri, ci), c in conts.items() if not c), None)
+    if empty is not None:
+        raise ConfigError(f"choice {empty!r} encodes to no tokens (task.labels)")
     scores: dict[tuple[int, int], float] = {}
     times = [0.0] * len(requests)
     order = sorted(range(len(requests)), key=lambda ri: len(contexts[ri]))

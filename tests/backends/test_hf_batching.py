@@ -114,6 +114,14 @@ def test_released_tokenizer_encodes_and_decodes_like_a_fresh_one(backend: Any) -
     assert len(backend.tokenizer) == len(fresh)
 
 
+@pytest.mark.slow
+def test_an_empty_choice_is_a_one_line_config_error(backend: Any) -> None:
+    from harness.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="choice '' encodes to no tokens"):
+        backend.generate([Request("0", PROMPTS[0], kind=RequestKind.CHOICES, choices=(" positive", ""))])
+
+
 def test_auto_batch_size_is_bounded_by_rows_and_cap() -> None:
     from harness.backends import hf_generate
 

@@ -15,8 +15,8 @@ Routes (any API version prefix, `v1beta`, `v1beta1`, ...):
 Replies are deterministic: `replies[prompt]` when scripted, else `echo: <prompt>`.
 A request naming a `cachedContent` is answered as if the cache's text came
 verbatim before the request's (the prompt the model would see); the cache
-must exist, match the model and not be combined with a system instruction,
-as on the real API. Token counts are word counts. Faults are drawn per generateContent call from a
+must exist and not be combined with a system instruction, as on the real
+API. Token counts are word counts. Faults are drawn per generateContent call from a
 seeded RNG at `Faults.rate`; every call is appended to `log`.
 """
 

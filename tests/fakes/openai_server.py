@@ -69,11 +69,8 @@ class FakeOpenAI:
 
 
 class _Handler(JsonHandler):
-    def _send(self, status: int, raw: bytes, headers: Mapping[str, str] | None = None) -> None:
-        self.send_json(status, raw, headers)
-
     def _error(self, code: int, kind: str, headers: Mapping[str, str] | None = None) -> None:
-        self._send(
+        self.send_json(
             code, json.dumps({"error": {"message": f"fake {kind}", "type": kind, "code": code}}).encode(), headers
         )
 
@@ -101,7 +98,7 @@ class _Handler(JsonHandler):
             raw = raw[: len(raw) // 2]
         elif fault == "malformed":
             raw = b"<html>upstream proxy error</html>"
-        self._send(200, raw)
+        self.send_json(200, raw)
 
 
 def start(state: FakeOpenAI | None = None) -> tuple[FakeOpenAI, ThreadingHTTPServer]:
