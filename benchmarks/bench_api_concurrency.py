@@ -20,10 +20,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fakes when run as a script
 
-from harness.backends.gemini import GeminiBackend
+from harness.backends.gemini.client import GeminiBackend
 from harness.backends.openai_compat import OpenAICompatBackend
 from harness.config.schema import GeminiModelConfig, OpenAIModelConfig
-from harness.records import Request
+from harness.core.records import Request
 from tests.fakes import gemini_server, openai_server
 from tests.fakes.gemini_server import Faults
 

@@ -47,8 +47,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.code.* when run as a script
 
-from harness import sandbox
-from harness.code import languages
+from harness.code import languages, sandbox
 from harness.code.assemble import CPP_PCH_INCLUDES, PCH_HEADER
 from harness.scorers.code import candidate_source
 from tests.code.test_humaneval_x_canonical import HEX, KNOWN_FAILURES, _available, load

@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     from harness.config.load import compose_run
-    from harness.runner import evaluate
+    from harness.run.runner import evaluate
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-w3-"))
     base = [f"results_dir={tmp / 'results'}", f"cache.path={tmp / 'cache.sqlite'}",

@@ -1,6 +1,6 @@
 """One measurement in a fresh process: `worker.py TOOL WORKLOAD --batch B [--quick] --out FILE`.
 
-Tools: floor (a plain transformers script), harness (harness.backends.hf),
+Tools: floor (a plain transformers script), harness (harness.backends.hf.backend),
 lmeval (lm-evaluation-harness HFLM), inspect (inspect-ai hf provider).
 The same file runs under each tool's own venv; it prints nothing the parent
 parses except the JSON written to --out. Model loading is timed apart from
@@ -25,7 +25,7 @@ from workloads import ChoiceWorkload, GenWorkload, workload
 
 
 def model_folder() -> str:
-    from harness.backends.embedded import resolve_embedded
+    from harness.backends.hf.embedded import resolve_embedded
 
     return str(resolve_embedded("gemma3-270m"))
 
@@ -104,21 +104,21 @@ class Floor:
 
 class Harness:
     def __init__(self, batch: int) -> None:
-        from harness.backends.hf import HFBackend
+        from harness.backends.hf.backend import HFBackend
         from harness.config.schema import HFModelConfig
 
         cfg = HFModelConfig(name="gemma3_270m", path="embedded:gemma3-270m", chat_template=False, batch_size=batch)
         self.b = HFBackend(cfg)
 
     def generate(self, w: GenWorkload) -> list[str]:
-        from harness.records import GenerationParams, Request
+        from harness.core.records import GenerationParams, Request
 
         params = GenerationParams(max_new_tokens=w.max_new_tokens, stop=w.stop)
         resps = self.b.generate([Request(str(i), p, params) for i, p in enumerate(w.prompts)])
         return [r.texts[0] for r in resps]
 
     def choices(self, w: ChoiceWorkload) -> list[list[float]]:
-        from harness.records import Request, RequestKind
+        from harness.core.records import Request, RequestKind
 
         reqs = [Request(str(i), p, kind=RequestKind.CHOICES, choices=w.choices) for i, p in enumerate(w.prompts)]
         return [list(r.choice_logprobs or ()) for r in self.b.generate(reqs)]

@@ -1,3 +1,3 @@
-from harness.cli import main
+from harness.run.cli import main
 
 main()

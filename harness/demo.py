@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from harness.errors import RunFailed, UserError
+from harness.core.entry import run_entry
 
 
 @dataclass
@@ -42,7 +42,7 @@ def parse(argv: Sequence[str]) -> DemoConfig:
     from omegaconf.errors import OmegaConfBaseException
 
     from harness.config.load import explain
-    from harness.errors import ConfigError
+    from harness.core.errors import ConfigError
 
     try:
         base = OmegaConf.structured(DemoConfig)
@@ -65,10 +65,10 @@ def run_demo(cfg: DemoConfig) -> int:
     from harness.compare.api import run_compare
     from harness.compare.config import CompareConfig
     from harness.config.load import compose_run
-    from harness.runner import evaluate
-    from harness.tracking import tracking_uri
-    from harness.tune import tune
-    from harness.tune_cli import load_config as load_tune_config
+    from harness.run.runner import evaluate
+    from harness.tracking.recorder import tracking_uri
+    from harness.tune.cli import load_config as load_tune_config
+    from harness.tune.local import tune
 
     t0 = time.perf_counter()
     common = [f"task={cfg.task}", *([f"task.limit={cfg.limit}"] if cfg.limit else []), *cfg.run]
@@ -107,18 +107,7 @@ def run_demo(cfg: DemoConfig) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if any(a in ("-h", "--help") for a in args):
-        print(__doc__)
-        return 0
-    try:
-        return run_demo(parse(args))
-    except UserError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
-        return 2
-    except RunFailed as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
-        return 1
+    return run_entry("harness.demo", __doc__ or "", lambda args: run_demo(parse(args)), argv)
 
 
 if __name__ == "__main__":

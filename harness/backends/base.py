@@ -3,7 +3,7 @@
 A backend takes a whole batch of requests and returns one response per
 request, in order. Batching, concurrency and tokenization stay inside it.
 Backends never sleep or retry: they classify failures in
-`Response.error` and the runner (harness.retry) owns the retry loop.
+`Response.error` and the runner (harness.run.retry) owns the retry loop.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from harness.records import Request, Response
-from harness.registry import Registry
+from harness.core.records import Request, Response
+from harness.core.registry import Registry
 
 
 class Capability(StrEnum):

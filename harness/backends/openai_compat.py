@@ -19,8 +19,8 @@ from urllib.parse import urlparse
 
 from harness.backends.base import BACKENDS, BackendIdentity, BackendPlugin, Capability
 from harness.config.schema import OpenAIModelConfig
-from harness.errors import ConfigError
-from harness.records import BackendError, ErrorKind, Request, RequestKind, Response
+from harness.core.errors import ConfigError
+from harness.core.records import BackendError, ErrorKind, Request, RequestKind, Response
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends.base import BACKENDS, BackendIdentity, BackendPlugin, Capability
-from harness.errors import DataError
-from harness.records import BackendError, ErrorKind, Request, RequestKind, Response
+from harness.core.errors import DataError
+from harness.core.records import BackendError, ErrorKind, Request, RequestKind, Response
 
 CAPABILITIES = frozenset({Capability.CANDIDATES, Capability.SAMPLING})
 

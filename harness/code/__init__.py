@@ -1,4 +1,7 @@
-"""Code tasks: the language table, program assembly and pass@k.
+"""Code tasks: the language table, program assembly, pass@k, and the sandbox.
 
-Nothing here runs code; `harness.sandbox` does, and only it.
+sandbox    the only place model-written code runs (unprivileged uid, limits, no network)
+languages  per-language build/run commands; assemble: prompt + completion + tests -> program
+passk      the unbiased pass@k estimator
+May import: core.
 """

@@ -16,10 +16,10 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import sandbox
+from harness.code import sandbox
 from harness.code.assemble import CPP_PCH_INCLUDES, PCH_HEADER
-from harness.errors import ConfigError, suggest
-from harness.sandbox import SANDBOX_PATH
+from harness.code.sandbox import SANDBOX_PATH
+from harness.core.errors import ConfigError, suggest
 
 GOPATH = "/usr/share/gocode"  # Debian's golang-*-dev packages, testify included
 _JVM = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xshare:auto")

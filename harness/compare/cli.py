@@ -1,4 +1,4 @@
-"""Command line of the comparison: compose the config, call `run_compare`, print one line."""
+"""Command line of the comparison: compose the config, call `run_compare`, print the verdict."""
 
 from __future__ import annotations
 
@@ -6,23 +6,31 @@ import os
 import sys
 from collections.abc import Sequence
 
-from harness.errors import UserError
+from harness.core.entry import EXIT_OK, run_entry
 
-EXIT_OK, EXIT_USAGE = 0, 2
+HELP = """usage: python -m harness.compare baseline=RUN candidates=[RUN,...] [task=NAME] [key=value ...]
+
+Paired comparison of evaluation runs: did the candidates (tuned variants) beat the baseline?
+RUN is an MLflow run id, or a model name: the latest FINISHED run of that model on `task`.
+
+  baseline=gemma3_270m 'candidates=[gemma3_270m_lora]' task=classification
+  primary_metric=accuracy   margin=0.01   tuning_cost_usd=0.25   alpha=0.05
+  baseline_tags={harness.released:'true'}   tracking_uri=sqlite:///mlflow.db   out_dir=results/compare
+Docs: docs/comparison.md.  Config: conf/compare.yaml (schema harness/compare/config.py)
+"""
 
 
-def main(argv: Sequence[str]) -> int:
-    """Exit code 0 with the verdict on stdout; 2 with one line on stderr for a user mistake."""
+def _body(argv: list[str]) -> int:
     from harness.compare.api import run_compare
     from harness.compare.config import load_config
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    try:
-        cfg = load_config(list(argv))
-        outcome = run_compare(cfg)
-    except UserError as exc:
-        print(f"harness.compare: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    outcome = run_compare(load_config(argv))
     print(outcome.comparison.headline())
     print(f"reports: {outcome.markdown} {outcome.html}", file=sys.stderr)
     return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Exit code 0 with the verdict on stdout; 2 with one line on stderr for a user mistake."""
+    return run_entry("harness.compare", HELP, _body, argv)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
@@ -21,7 +22,9 @@ class CompareConfig:
 
     baseline: str = MISSING
     candidates: list[str] = MISSING
-    task: str = ""  # needed when runs are named by model
+    # task=NAME selects conf/task/NAME.yaml (a config group, as for `python -m harness`);
+    # tests and Python callers may give the task's name as a plain string
+    task: Any = None
     baseline_tags: dict[str, str] = field(default_factory=dict)  # e.g. {harness.released: "true"}
     primary_metric: str = ""  # empty: the baseline run's `harness.primary_metric` tag
     metrics: list[str] = field(default_factory=list)  # empty: every per-example metric both runs have
@@ -36,6 +39,13 @@ class CompareConfig:
     tracking_uri: str | None = None  # default: $MLFLOW_TRACKING_URI, else MLflow's default
     out_dir: str = "results/compare"  # reports go to <out_dir>/<timestamp>/
     log_to_mlflow: bool = True
+
+    @property
+    def task_name(self) -> str:
+        """The task runs named by model are looked up on ('' when none was given)."""
+        if self.task is None:
+            return ""
+        return self.task if isinstance(self.task, str) else str(self.task.name)
 
     def rules(self) -> VerdictRules:
         return VerdictRules(

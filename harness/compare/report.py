@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from harness.compare import stats
-from harness.compare.api import Comparison, format_break_even
+from harness.compare.comparison import Comparison, format_break_even
 from harness.compare.runs import Operational, RunData
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from harness.errors import RunNotFound, UserError
+from harness.core.errors import RunNotFound, UserError
 
 PREDICTIONS = "predictions.jsonl"
 TAG = "harness."

@@ -16,8 +16,8 @@ from omegaconf.errors import OmegaConfBaseException
 
 from harness.config.schema import RunConfig
 from harness.config.store import register
-from harness.errors import ConfigError, suggest
-from harness.paths import ROOT, conf_dir, group_options
+from harness.core.errors import ConfigError, suggest
+from harness.core.paths import ROOT, conf_dir, group_options
 
 
 def _resolvers() -> None:

@@ -81,7 +81,7 @@ class GeminiModelConfig(ModelConfig):
     api_version: str | None = None
     concurrency: int = 8
     timeout_s: float = 120.0
-    context_cache: bool = False  # cache each batch's shared prompt prefix (harness/backends/gemini_cache.py)
+    context_cache: bool = False  # cache each batch's shared prompt prefix (harness/backends/gemini/context_cache.py)
     context_cache_min_tokens: int = 1024  # the API's minimum for the model (2.5 Flash 1,024; 2.5 Pro 4,096)
     context_cache_ttl_s: int = 3600
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from harness.compare import runs as rn
 from harness.compare.verdict import VerdictRules, compare_metric
-from harness.errors import ConfigError, suggest
+from harness.core.errors import ConfigError, suggest
 from harness.gate.config import CheckConfig, GateConfig
 
 

@@ -2,6 +2,8 @@
 
 A bad config, an unknown metric or a missing run is one line on stderr and
 exit code 2; a failed check is exit code 1 with the failed checks named.
+`release=<run>` marks a run as released instead (the gate's baseline tags),
+so the next gate compares with it.
 """
 
 from __future__ import annotations
@@ -12,15 +14,28 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from harness.errors import ConfigError, RunFailed, UserError
+from harness.core.entry import run_entry
+from harness.core.errors import ConfigError
 
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_PASS, EXIT_FAIL = 0, 1
+
+HELP = """usage: python -m harness.gate gate=NAME (candidate=RUN | evaluate=[...] | release=RUN) [key=value ...]
+
+Release gating: check a finished run against conf/gate/NAME.yaml; exit 0 pass, 1 a check failed, 2 usage.
+RUN is an MLflow run id, or a model name: the latest FINISHED run of that model on the gate's task.
+
+  gate=release candidate=gemma3_270m_lora        check a run
+  gate=release "evaluate=['model=my_lora']"      evaluate first, then check the new run
+  gate=release release=<run id>                  mark a run as released (the gate's baseline tags)
+  junit=PATH   out_dir=results/gate   tracking_uri=sqlite:///mlflow.db
+Docs: docs/gating.md.  gates: {gates}
+"""
 
 
 def evaluate_candidate(overrides: Sequence[str], tracking_uri: str | None) -> str:
     """The hook behind `evaluate=[...]`: run the evaluation, return its MLflow run id."""
     from harness.config.load import compose_run
-    from harness.runner import evaluate
+    from harness.run.runner import evaluate
 
     run_cfg = compose_run(list(overrides))
     if tracking_uri:
@@ -40,6 +55,8 @@ def run_gate(argv: Sequence[str], now: datetime | None = None) -> int:
 
     cfg = load_config(argv)
     gate = cfg.gate
+    if cfg.release:
+        return mark_released(cfg.release, gate.task, gate.baseline.tags, cfg.tracking_uri)
     if cfg.evaluate:
         candidate_ref = evaluate_candidate(cfg.evaluate, cfg.tracking_uri)
     else:
@@ -64,13 +81,25 @@ def run_gate(argv: Sequence[str], now: datetime | None = None) -> int:
     return code
 
 
-def main(argv: Sequence[str]) -> int:
+def mark_released(ref: str, task: str, tags: dict[str, str], tracking_uri: str | None) -> int:
+    """Tag the run `ref` resolves to with the gate's baseline tags (default harness.released=true)."""
+    from mlflow.tracking import MlflowClient
+
+    from harness.compare import runs as rn
+
+    if not tags:
+        raise ConfigError("release=...: the gate has no baseline.tags to set; add e.g. {harness.released: 'true'}")
+    run = rn.find_run(rn.Selector(ref, task), tracking_uri)
+    client = MlflowClient(tracking_uri=tracking_uri)
+    for key, value in tags.items():
+        client.set_tag(run.run_id, key, value)
+    shown = ", ".join(f"{k}={v}" for k, v in tags.items())
+    print(f"released run {run.run_id} ({run.label}): tagged {shown}")
+    return EXIT_PASS
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from harness.core.paths import group_options
+
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    try:
-        return run_gate(argv)
-    except UserError as exc:
-        print(f"harness.gate: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RunFailed as exc:  # the evaluate=[...] hook's run failed: the candidate is not releasable
-        print(f"harness.gate: evaluation failed: {exc}", file=sys.stderr)
-        return EXIT_FAIL
+    return run_entry("harness.gate", HELP.format(gates=", ".join(group_options("gate"))), run_gate, argv)

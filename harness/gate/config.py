@@ -14,7 +14,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 
 
 @dataclass
@@ -92,9 +92,10 @@ class GateMain:
     tracking_uri: str | None = None  # default: $MLFLOW_TRACKING_URI, else MLflow's default
     out_dir: str = "results/gate"  # reports go to <out_dir>/<gate name>-<timestamp>/
     junit: str = ""  # also write the JUnit XML here (a fixed path for CI)
-    # Hook: run the candidate evaluation first (`harness.runner.evaluate`) with
+    # Hook: run the candidate evaluation first (`harness.run.runner.evaluate`) with
     # these overrides, e.g. [task=sst2, model=gemma_tuned]; its run becomes the candidate.
     evaluate: list[str] = field(default_factory=list)
+    release: str = ""  # mark this run (id or model name) as released instead of gating
 
 
 def register() -> None:

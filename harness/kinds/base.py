@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.records import ExampleResult, GenerationParams, Request, Sample
-from harness.registry import Registry
+from harness.core.records import ExampleResult, GenerationParams, Request, Sample
+from harness.core.registry import Registry
 from harness.scorers.base import ScoreInput
 
 

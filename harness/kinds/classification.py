@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.config.schema import ClassificationTask
-from harness.errors import ConfigError, DataError, suggest
+from harness.core.errors import ConfigError, DataError, suggest
+from harness.core.records import ExampleResult, GenerationParams, Request, RequestKind, Sample
 from harness.kinds.base import KINDS, TaskKind, plain_request
-from harness.records import ExampleResult, GenerationParams, Request, RequestKind, Sample
 
 MODES = ("generate", "loglikelihood")
 INVALID = "<invalid>"

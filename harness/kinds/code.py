@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.code import languages
-from harness.errors import ConfigError, DataError
+from harness.core.errors import ConfigError, DataError
+from harness.core.records import GenerationParams, Request, Sample
 from harness.kinds.base import KINDS, TaskKind
-from harness.records import GenerationParams, Request, Sample
 
 MODES = ("completion", "instruction")
 _REQUIRED = {"completion": ("prompt", "test"), "instruction": ("declaration", "test")}

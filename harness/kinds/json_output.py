@@ -15,10 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError, DataError
-from harness.jsonx import NORMALIZERS
+from harness.core.errors import ConfigError, DataError
+from harness.core.records import GenerationParams, Request, Sample
 from harness.kinds.base import KINDS, TaskKind
-from harness.records import GenerationParams, Request, Sample
+from harness.scorers.jsonx import NORMALIZERS
 
 
 def schema_path(task: Any, assets: Path) -> Path | None:
@@ -74,7 +74,7 @@ def _check(task: Any, samples: Sequence[Sample], assets: Path) -> None:
 
 def _request(sample: Sample, prompt: str, system: str | None, params: GenerationParams, task: Any) -> Request:
     if task.constrained:
-        from harness.prompts import assets_dir
+        from harness.data.prompts import assets_dir
 
         path = schema_path(task, assets_dir(task))
         if path is not None:

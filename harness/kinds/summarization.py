@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.errors import DataError
+from harness.core.errors import DataError
+from harness.core.records import Sample
 from harness.kinds.base import KINDS, TaskKind
-from harness.records import Sample
 from harness.scorers.base import ScoreInput
 
 

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.records import Response, Sample, Score
-from harness.registry import Registry
+from harness.core.records import Response, Sample, Score
+from harness.core.registry import Registry
 
 
 @dataclass(frozen=True)

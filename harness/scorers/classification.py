@@ -7,8 +7,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from harness.core.records import Response, Sample, Score
 from harness.kinds.classification import INVALID
-from harness.records import Response, Sample, Score
 from harness.scorers.base import CORPUS_METRICS, CORPUS_RESAMPLED, PRELOAD, SCORERS, ScoreInput, per_example
 
 

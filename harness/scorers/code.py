@@ -1,6 +1,6 @@
 """The `code_exec` scorer: run every candidate against the problem's tests.
 
-All candidates of the whole batch go to `harness.sandbox.run_programs` at
+All candidates of the whole batch go to `harness.code.sandbox.run_programs` at
 once, `ctx.workers` at a time. Per example the scorer reports `pass@1` and
 `pass@k` for each configured k <= n (see harness.code.passk for why k > n
 is left out), and the sandbox outcome of each candidate in `details`.
@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness import sandbox
-from harness.code import assemble, languages
+from harness.code import assemble, languages, sandbox
 from harness.code.passk import pass_at_ks
-from harness.errors import ConfigError
-from harness.records import Score
+from harness.core.errors import ConfigError
+from harness.core.records import Score
 from harness.scorers.base import SCORERS, ScoreInput, ScoringContext
 
 _STDERR_IN_DETAILS = 2000

@@ -8,7 +8,7 @@ Per example (all 0/1 or fractions, averaged by the runner):
 - `json.exact_match`: same leaf fields as the gold, every value equal after
   the task's per-field normalization.
 - `json.field_precision` / `json.field_recall` / `json.field_f1`: over
-  flattened leaf fields (see harness.jsonx.compare_fields).
+  flattened leaf fields (see harness.scorers.jsonx.compare_fields).
 
 With several gold answers, the one with the best field F1 counts. Output
 that is not JSON scores 0 on everything.
@@ -20,10 +20,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from harness.jsonx import FieldMatch, compare_fields, extract
+from harness.core.records import Response, Sample, Score
 from harness.kinds.json_output import load_schema, schema_path
-from harness.records import Response, Sample, Score
 from harness.scorers.base import PRELOAD, SCORERS, ScoreInput, ScoringContext
+from harness.scorers.jsonx import FieldMatch, compare_fields, extract
 
 MAX_SCHEMA_ERRORS = 5
 
@@ -34,7 +34,7 @@ def _validator(task: Any) -> Any:
         return None
     import jsonschema
 
-    from harness.prompts import assets_dir
+    from harness.data.prompts import assets_dir
 
     path = schema_path(task, assets_dir(task))
     assert path is not None

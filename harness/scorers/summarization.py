@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from harness.records import Response, Sample, Score
+from harness.core.records import Response, Sample, Score
 from harness.scorers.base import CORPUS_METRICS, CORPUS_RESAMPLED, PRELOAD, SCORERS, ScoreInput, per_example
 
 ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.config.load import compose_run
-from harness.runner import evaluate
+from harness.run.runner import evaluate
 from tests.fakes.gemini_server import FakeGemini, Faults
 
 

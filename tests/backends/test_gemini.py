@@ -13,11 +13,11 @@ import pytest
 from google.oauth2.credentials import Credentials
 
 from harness.backends.base import BACKENDS
-from harness.backends.gemini import GeminiBackend
+from harness.backends.gemini.client import GeminiBackend
 from harness.config.schema import GeminiModelConfig, RetryConfig
-from harness.errors import ConfigError
-from harness.records import ErrorKind, GenerationParams, Request, Response
-from harness.retry import run_with_retries
+from harness.core.errors import ConfigError
+from harness.core.records import ErrorKind, GenerationParams, Request, Response
+from harness.run.retry import run_with_retries
 from tests.fakes.fixtures import compose_model
 from tests.fakes.gemini_server import FAULT_KINDS, FakeGemini, Faults
 

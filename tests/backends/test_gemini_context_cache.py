@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.gemini import GeminiBackend, identify
-from harness.backends.gemini_cache import shared_prefix
+from harness.backends.gemini.client import GeminiBackend, identify
+from harness.backends.gemini.context_cache import shared_prefix
 from harness.config.load import compose_run
 from harness.config.schema import GeminiModelConfig
-from harness.records import Request
-from harness.runner import evaluate
+from harness.core.records import Request
+from harness.run.runner import evaluate
 from tests.fakes.fixtures import compose_model
 from tests.fakes.gemini_server import FakeGemini
 

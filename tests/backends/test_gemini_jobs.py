@@ -9,12 +9,9 @@ from pathlib import Path
 import pytest
 from google.oauth2.credentials import Credentials
 
-from harness.backends.gemini import GeminiBackend, make_client
-from harness.config.load import compose_run
-from harness.config.schema import GeminiModelConfig
-from harness.errors import ConfigError
-from harness.gemini_batch import run_batch
-from harness.gemini_tuning import (
+from harness.backends.gemini.batch import run_batch
+from harness.backends.gemini.client import GeminiBackend, make_client
+from harness.backends.gemini.tuning import (
     TuningFailed,
     TuningSpec,
     export_task_train,
@@ -23,7 +20,10 @@ from harness.gemini_tuning import (
     tune,
     wait,
 )
-from harness.records import GenerationParams, Request
+from harness.config.load import compose_run
+from harness.config.schema import GeminiModelConfig
+from harness.core.errors import ConfigError
+from harness.core.records import GenerationParams, Request
 from tests.fakes.fixtures import compose_model
 from tests.fakes.gemini_server import FakeGemini
 
@@ -134,9 +134,12 @@ def test_failed_or_misconfigured_tuning(gemini_fake: FakeGemini, planted_key: st
 
 
 def test_gemini_tune_entry_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.gemini_tune import main
+    from harness.tune.gemini import main
 
-    assert main(["export", "--task", "classification", "--out", str(tmp_path / "t.jsonl")]) == 0
+    assert main(["action=export", "task=classification", f"out={tmp_path / 't.jsonl'}"]) == 0
     assert (tmp_path / "t.jsonl").read_text().count("\n") > 0
-    assert main(["tune", "--model", "gemini_flash", "--name", "x", "--training-uri", "gs://b/t.jsonl"]) == 2
-    assert "Vertex AI" in capsys.readouterr().err
+    assert main(["action=tune", "model=gemini_flash", "name=x", "training_uri=gs://b/t.jsonl"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("harness.tune.gemini: error:") and "Vertex AI" in err
+    assert main(["action=tune", "model=gemini_flash", "name=x", "epochs=many"]) == 2
+    assert "epochs" in capsys.readouterr().err

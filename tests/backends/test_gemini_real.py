@@ -6,10 +6,10 @@ import os
 
 import pytest
 
-from harness.backends.gemini import GeminiBackend
+from harness.backends.gemini.client import GeminiBackend
 from harness.config.schema import GeminiModelConfig, RetryConfig
-from harness.records import GenerationParams, Request
-from harness.retry import run_with_retries
+from harness.core.records import GenerationParams, Request
+from harness.run.retry import run_with_retries
 
 
 @pytest.mark.real_api

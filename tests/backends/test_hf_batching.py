@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from harness.records import GenerationParams, Request, RequestKind
+from harness.core.records import GenerationParams, Request, RequestKind
 
 PROMPTS = [
     "The capital of France is",
@@ -34,7 +34,7 @@ CHOICES = (" positive", " negative", " not sure at all")  # the last one is seve
 
 @pytest.fixture(scope="module")
 def backend() -> Iterator[Any]:
-    from harness.backends.hf import HFBackend
+    from harness.backends.hf.backend import HFBackend
     from harness.config.schema import HFModelConfig
 
     b = HFBackend(HFModelConfig(name="gemma3_270m", path="embedded:gemma3-270m", chat_template=False, batch_size=1))
@@ -50,7 +50,7 @@ def _with_batch(b: Any, size: int) -> Any:
 @pytest.mark.slow
 def test_batched_greedy_and_shared_prefix_match_batch_one(backend: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Automatic batch size: plain prompts in one left-padded batch, few-shot prompts through the prefix cache."""
-    from harness.backends import hf_generate
+    from harness.backends.hf import generate as hf_generate
 
     monkeypatch.setattr(hf_generate, "MIN_SAVED_TOKENS", 0)  # three short rows: take the path anyway
 
@@ -103,7 +103,7 @@ def test_released_tokenizer_encodes_and_decodes_like_a_fresh_one(backend: Any) -
     """The backend drops the Python copies of the vocab and merges after loading (memory); nothing reads them."""
     from transformers import AutoTokenizer
 
-    from harness.backends.embedded import resolve_embedded
+    from harness.backends.hf.embedded import resolve_embedded
 
     assert backend.tokenizer._vocab is None and backend.tokenizer._merges is None
     fresh = AutoTokenizer.from_pretrained(resolve_embedded("gemma3-270m"))
@@ -116,14 +116,14 @@ def test_released_tokenizer_encodes_and_decodes_like_a_fresh_one(backend: Any) -
 
 @pytest.mark.slow
 def test_an_empty_choice_is_a_one_line_config_error(backend: Any) -> None:
-    from harness.errors import ConfigError
+    from harness.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="choice '' encodes to no tokens"):
         backend.generate([Request("0", PROMPTS[0], kind=RequestKind.CHOICES, choices=(" positive", ""))])
 
 
 def test_auto_batch_size_is_bounded_by_rows_and_cap() -> None:
-    from harness.backends import hf_generate
+    from harness.backends.hf import generate as hf_generate
 
     class Cfg:
         batch_size = 0

@@ -12,8 +12,8 @@ import pytest
 from harness.backends.base import BACKENDS
 from harness.backends.openai_compat import OpenAICompatBackend
 from harness.config.schema import OpenAIModelConfig, RetryConfig
-from harness.records import ErrorKind, GenerationParams, Request, Response
-from harness.retry import run_with_retries
+from harness.core.records import ErrorKind, GenerationParams, Request, Response
+from harness.run.retry import run_with_retries
 from tests.fakes.fixtures import compose_model
 from tests.fakes.gemini_server import FAULT_KINDS, Faults
 from tests.fakes.openai_server import FakeOpenAI

@@ -11,8 +11,8 @@ import pytest
 import harness.backends.replay  # noqa: F401  (registers "replay")
 from harness.backends.base import BACKENDS, Capability
 from harness.config.schema import ReplayModelConfig
-from harness.errors import DataError
-from harness.records import GenerationParams, Request, RequestKind
+from harness.core.errors import DataError
+from harness.core.records import GenerationParams, Request, RequestKind
 
 
 def write(path: Path, rows: list[dict[str, object]]) -> Path:

@@ -9,8 +9,8 @@ import pytest
 
 from harness.backends.base import BackendIdentity, Capability
 from harness.config.schema import RetryConfig
-from harness.records import BackendError, ErrorKind, Request, Response
-from harness.retry import backoff_s, run_with_retries
+from harness.core.records import BackendError, ErrorKind, Request, Response
+from harness.run.retry import backoff_s, run_with_retries
 
 OK = "ok"
 RATE = BackendError(ErrorKind.RATE_LIMITED, "429")

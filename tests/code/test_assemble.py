@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import sandbox
-from harness.code import assemble, languages
+from harness.code import assemble, languages, sandbox
 
 ROW = {
     "task_id": "T/0",

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from harness.config.load import compose_run
-from harness.data import load_task_data
-from harness.errors import ConfigError, DataError
+from harness.core.errors import ConfigError, DataError
+from harness.core.records import GenerationParams, Response, Sample
+from harness.data.samples import load_task_data
 from harness.kinds.base import KINDS
-from harness.plugins import load_plugins
-from harness.records import GenerationParams, Response, Sample
+from harness.run.plugins import load_plugins
 from harness.scorers.base import SCORERS, ScoreInput, ScoringContext
 
 load_plugins()

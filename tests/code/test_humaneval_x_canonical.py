@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import sandbox
-from harness.code import languages
+from harness.code import languages, sandbox
 from harness.config.schema import CodeTask, DataConfig
-from harness.data import load_task_data
-from harness.records import Sample
+from harness.core.records import Sample
+from harness.data.samples import load_task_data
 from harness.scorers.code import candidate_source
 
 DATA = Path(os.environ.get("HARNESS_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))

@@ -14,10 +14,11 @@ from mlflow.tracking import MlflowClient
 from mlflow_runs import log_run, make_rows
 
 from harness.compare import runs as rn
-from harness.compare.api import compare_runs, run_compare
+from harness.compare.api import run_compare
+from harness.compare.comparison import compare_runs
 from harness.compare.config import CompareConfig, load_config
 from harness.compare.verdict import Verdict, VerdictRules
-from harness.errors import ConfigError, RunNotFound, UserError
+from harness.core.errors import ConfigError, RunNotFound, UserError
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 300

@@ -13,11 +13,11 @@ import pytest
 from mlflow_runs import log_run, make_rows
 
 from harness.compare import runs as rn
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
+from harness.core.paths import conf_dir
 from harness.gate import cli
 from harness.gate.checks import evaluate_gate, run_metrics
 from harness.gate.config import load_config
-from harness.paths import conf_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 300

@@ -1,4 +1,4 @@
-"""Two real runs made by harness.runner.evaluate (replay backend), compared and gated."""
+"""Two real runs made by harness.run.runner.evaluate (replay backend), compared and gated."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from mlflow_runs import artifact_root
 from harness.compare.api import run_compare
 from harness.compare.config import CompareConfig
 from harness.compare.verdict import Verdict
+from harness.core.paths import ROOT
 from harness.gate import cli as gate_cli
-from harness.paths import ROOT
-from harness.runner import evaluate
+from harness.run.runner import evaluate
 from tests.helpers import run_config
 
 DATA = ROOT / "tasks" / "classification" / "test.jsonl"

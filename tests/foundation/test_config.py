@@ -9,11 +9,11 @@ import pytest
 from harness.backends.base import BACKENDS
 from harness.config.load import compose_run, group_options
 from harness.config.store import MODEL_SCHEMAS, TASK_SCHEMAS
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
+from harness.core.paths import conf_dir
 from harness.kinds.base import KINDS
-from harness.paths import conf_dir
-from harness.plugins import load_plugins
-from harness.runner import resolve_scorers
+from harness.run.plugins import load_plugins
+from harness.run.runner import resolve_scorers
 from tests.helpers import assert_one_line_error, run_cli
 
 load_plugins()

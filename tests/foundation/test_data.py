@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from harness.config.load import compose_run
-from harness.data import load_task_data
-from harness.errors import DataError
-from harness.prompts import PromptBuilder
+from harness.core.errors import DataError
+from harness.data.prompts import PromptBuilder
+from harness.data.samples import load_task_data
 
 ROWS = [{"uid": f"u{i}", "text": f"review number {i}", "label": ["negative", "positive"][i % 2]} for i in range(12)]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from harness.errors import DataError
-from harness.runner import evaluate
+from harness.core.errors import DataError
+from harness.run.runner import evaluate
 from tests.helpers import ROOT, isolated, run_config
 
 pytestmark = pytest.mark.slow

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from harness.aggregate import cost_usd, counters, mean_with_ci, per_example_metrics
 from harness.config.schema import PriceConfig
+from harness.core.records import BackendError, ErrorKind, Response, Sample, Score
 from harness.kinds.classification import INVALID
-from harness.records import BackendError, ErrorKind, Response, Sample, Score
+from harness.run.aggregate import cost_usd, counters, mean_with_ci, per_example_metrics
 from harness.scorers.base import ScoreInput
 from harness.scorers.classification import (
     classification_report,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from harness.runner import evaluate
+from harness.run.runner import evaluate
 from tests.helpers import run_config
 
 pytestmark = pytest.mark.slow

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from harness.config.load import compose_run
+from harness.core.records import RunResult
 from harness.kinds.classification import INVALID
-from harness.records import RunResult
-from harness.runner import evaluate
+from harness.run.runner import evaluate
 from tests.fakes import gemini_server
 from tests.fakes.gemini_server import FAULT_KINDS, SAFETY_KINDS, Faults
 from tests.reliability.support import (

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.cache import ResponseCache
 from harness.config.load import compose_run
-from harness.paths import ROOT
-from harness.records import Response
-from harness.report import INCOMPLETE
-from harness.runner import evaluate
+from harness.core.paths import ROOT
+from harness.core.records import Response
+from harness.run.cache import ResponseCache
+from harness.run.results import INCOMPLETE
+from harness.run.runner import evaluate
 from tests.reliability.support import cli_env, isolated_fast, make_dataset, mlflow_runs, run
 
 CLS = ROOT / "tasks" / "classification" / "test.jsonl"

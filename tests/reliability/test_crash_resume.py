@@ -4,7 +4,7 @@ One run of N examples (classification on the fake Gemini server, a little
 latency per call) is killed six times, each attempt at a different point:
 inside a cache transaction, between chunks, at a random instant, while
 writing results, between MLflow artifacts, and just before the run would be
-marked FINISHED (pause points: harness/testpoint.py). The seventh attempt
+marked FINISHED (pause points: harness/core/testpoint.py). The seventh attempt
 completes. The fake server's request log shows which prompts were asked for
 how often.
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from harness.config.load import compose_run
-from harness.report import INCOMPLETE
-from harness.runner import evaluate
+from harness.run.results import INCOMPLETE
+from harness.run.runner import evaluate
 from tests.fakes import gemini_server
 from tests.fakes.gemini_server import Faults
 from tests.reliability.support import (

@@ -1,4 +1,4 @@
-"""Hostile programs run in harness.sandbox: each is contained and scored as a failure.
+"""Hostile programs run in harness.code.sandbox: each is contained and scored as a failure.
 
 Every hostile program exits 0 only if its attack worked, so "not passed" plus
 the specific assertion is the containment check. An autouse fixture asserts
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import sandbox
-from harness.sandbox import Limits, Outcome, Program
+from harness.code import sandbox
+from harness.code.sandbox import Limits, Outcome, Program
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox needs Linux")
 

@@ -18,9 +18,9 @@ import pytest
 
 import harness.scorers.json_output
 import harness.scorers.summarization  # noqa: F401  (registers the scorers looked up below)
-from harness import jsonx
 from harness.config.schema import JsonTask, SummarizationTask
-from harness.records import Response, Sample
+from harness.core.records import Response, Sample
+from harness.scorers import jsonx
 from harness.scorers.base import CORPUS_METRICS, SCORERS, ScoreInput, ScoringContext
 
 CASES = Path(__file__).parent / "cases"

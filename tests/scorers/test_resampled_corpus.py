@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.records import Response, Sample
+from harness.core.records import Response, Sample
 from harness.scorers import summarization  # noqa: F401 - registers bleu and chrf
 from harness.scorers.base import CORPUS_METRICS, CORPUS_RESAMPLED, ScoreInput
 

@@ -10,9 +10,9 @@ import pytest
 import harness.kinds.json_output
 import harness.kinds.summarization  # noqa: F401  (registers the kinds)
 from harness.config.schema import JsonTask, SummarizationTask
-from harness.errors import ConfigError, DataError
+from harness.core.errors import ConfigError, DataError
+from harness.core.records import GenerationParams, Sample
 from harness.kinds.base import KINDS
-from harness.records import GenerationParams, Sample
 
 GOLD = Sample(id="a", input="text", references=('{"x": 1}',))
 SCHEMA = {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}
@@ -106,7 +106,7 @@ def test_summarization_needs_references(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["json_extraction", "sroie"])
 def test_shipped_schemas_are_valid(name: str) -> None:
+    from harness.core.paths import ROOT
     from harness.kinds.json_output import load_schema
-    from harness.paths import ROOT
 
     assert load_schema(ROOT / "tasks" / name / "schema.json")["type"] == "object"

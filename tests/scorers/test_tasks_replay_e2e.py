@@ -1,4 +1,4 @@
-"""End to end through `harness.runner.evaluate` with `model=replay`: each shipped task, no model needed."""
+"""End to end through `harness.run.runner.evaluate` with `model=replay`: each shipped task, no model needed."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from harness.config.load import compose_run
-from harness.data import load_task_data
-from harness.errors import DataError
-from harness.paths import shared_data_dir
-from harness.runner import evaluate
+from harness.core.errors import DataError
+from harness.core.paths import shared_data_dir
+from harness.data.samples import load_task_data
+from harness.run.runner import evaluate
 
 
 def run(task: str, outputs: dict[str, str], tmp: Path, *extra: str):  # type: ignore[no-untyped-def]

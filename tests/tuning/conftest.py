@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from tune_fixtures import Workspace, tiny_config
 
-from harness.tune import TuneResult, tune
+from harness.tune.local import TuneResult, tune
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,7 @@ def tiny_tune(workspace: Workspace) -> TuneResult:
 def _base_model() -> Any:
     from transformers import AutoModelForCausalLM
 
-    from harness.backends.hf import resolve_path
+    from harness.backends.hf.backend import resolve_path
 
     return AutoModelForCausalLM.from_pretrained(resolve_path("embedded:gemma3-270m"), dtype="float32")
 

@@ -9,13 +9,13 @@ import pytest
 from tune_fixtures import Workspace
 
 from harness.backends.base import BackendIdentity
-from harness.backends.hf import HFBackend, identify
-from harness.cache import cache_key
+from harness.backends.hf.backend import HFBackend, identify
 from harness.config.load import compose_run
 from harness.config.schema import AdapterConfig, HFModelConfig
-from harness.errors import ConfigError
-from harness.records import GenerationParams, Request, RequestKind
-from harness.tune import TuneResult
+from harness.core.errors import ConfigError
+from harness.core.records import GenerationParams, Request, RequestKind
+from harness.run.cache import cache_key
+from harness.tune.local import TuneResult
 
 BASE = HFModelConfig(name="gemma3_270m", path="embedded:gemma3-270m", chat_template=False, batch_size=4)
 PROMPTS = ("Classify the sentiment of each review as positive, negative, neutral.\n\n"
@@ -82,7 +82,7 @@ def test_merged_and_unmerged_lora_agree(made_adapters: dict[str, Path]) -> None:
 def test_lora_variant_evaluates_beside_its_base(tiny_tune: TuneResult, workspace: Workspace) -> None:
     from mlflow.tracking import MlflowClient
 
-    from harness.runner import evaluate
+    from harness.run.runner import evaluate
 
     client = MlflowClient(workspace.tracking_uri)
     runs = {}
@@ -98,7 +98,7 @@ def test_lora_variant_evaluates_beside_its_base(tiny_tune: TuneResult, workspace
 
 
 def test_evaluate_with_missing_adapter_fails_before_loading(workspace: Workspace, tmp_path: Path) -> None:
-    from harness.runner import evaluate
+    from harness.run.runner import evaluate
 
     cfg = compose_run(["task=classification", "task.limit=2", f"model.adapter.path={tmp_path / 'gone'}",
                        *workspace.overrides()])

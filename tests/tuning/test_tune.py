@@ -8,10 +8,10 @@ import pytest
 from tune_fixtures import Workspace, tiny_config
 
 from harness.config.load import compose_run
-from harness.errors import ConfigError
-from harness.tune import MANIFEST, TuneResult, tune
-from harness.tune_cli import load_config
-from harness.tune_data import IGNORE, CompletionCollator, TokenExample, text_pairs, train_samples
+from harness.core.errors import ConfigError
+from harness.tune.cli import load_config
+from harness.tune.data import IGNORE, CompletionCollator, TokenExample, text_pairs, train_samples
+from harness.tune.local import MANIFEST, TuneResult, tune
 
 
 def test_examples_are_train_split_with_the_eval_prompt() -> None:
@@ -77,7 +77,7 @@ def test_same_tune_again_reuses_the_adapter(tiny_tune: TuneResult, workspace: Wo
 
 
 def test_changed_hyperparameters_change_the_key(workspace: Workspace) -> None:
-    from harness.tune import hyperparameters
+    from harness.tune.local import hyperparameters
 
     a, b = tiny_config(workspace), tiny_config(workspace, "tiny_lora", "lora.rank=8")
     assert hyperparameters(a) != hyperparameters(b)

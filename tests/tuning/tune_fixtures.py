@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.tune import TuneConfig
-from harness.tune_cli import load_config
+from harness.tune.cli import load_config
+from harness.tune.local import TuneConfig
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from harness.runner import evaluate
+from harness.run.runner import evaluate
 from tests.helpers import ROOT, run_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

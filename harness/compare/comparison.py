@@ -1,0 +1,153 @@
+"""The comparison itself, pure: finished runs in, a `Comparison` (verdicts per candidate) out.
+
+`compare_runs` pairs each candidate with the baseline example by example,
+applies the verdict rules with Holm across candidates and metrics, and
+prices the difference (break-even volume). No I/O here: `api` finds the runs
+and writes the reports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from harness.compare import runs as rn
+from harness.compare.stats import break_even_requests
+from harness.compare.verdict import MetricComparison, Verdict, VerdictRules, apply_holm, compare_metric, overall
+from harness.core.errors import ConfigError, suggest
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    """One candidate against the baseline."""
+
+    run: rn.RunData
+    metrics: tuple[MetricComparison, ...]
+    verdict: Verdict
+    warnings: tuple[str, ...]
+    ops: rn.Operational
+    break_even_requests: float  # math.inf: never
+
+    def metric(self, name: str) -> MetricComparison:
+        return next(mc for mc in self.metrics if mc.metric == name)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything a report shows."""
+
+    baseline: rn.RunData
+    base_ops: rn.Operational
+    candidates: tuple[CandidateResult, ...]
+    primary: str
+    rules: VerdictRules
+    tuning_cost_usd: float
+
+    def headline(self) -> str:
+        """The one-line verdict printed on the console."""
+        parts = []
+        for c in self.candidates:
+            mc = c.metric(self.primary)
+            d = mc.delta
+            text = (
+                f"{c.run.label} vs {self.baseline.label}: {c.verdict.value.upper()} on {self.primary} "
+                f"({d.estimate:+.4f}, {1 - self.rules.alpha:.0%} CI [{d.low:+.4f}, {d.high:+.4f}], "
+                f"p_holm={mc.p_holm:.3g}, n={mc.n}"
+            )
+            if c.verdict in (Verdict.NO_DIFFERENCE, Verdict.INCONCLUSIVE):
+                text += f", MDE={mc.mde:.4f}"
+            text += f"); break-even {format_break_even(c.break_even_requests)}"
+            if c.warnings:
+                text += "; warning: " + ", ".join(c.warnings)
+            parts.append(text)
+        return " | ".join(parts)
+
+
+def format_break_even(requests: float) -> str:
+    if math.isinf(requests):
+        return "never"
+    return f"{math.ceil(requests):,} requests"
+
+
+def compare_runs(
+    baseline: rn.RunData,
+    candidates: Sequence[rn.RunData],
+    primary: str,
+    rules: VerdictRules,
+    tuning_cost_usd: float = 0.0,
+    metrics: Sequence[str] | None = None,
+) -> Comparison:
+    """Paired comparison of each candidate with the baseline on every shared metric."""
+    base_ops = rn.operational(baseline)
+    per_cand: dict[str, list[MetricComparison]] = {}
+    cheaper: dict[str, bool] = {}
+    ops: dict[str, rn.Operational] = {}
+    for cand in candidates:
+        aligned = rn.align(baseline, cand, metrics)
+        if primary not in aligned.metrics:
+            raise ConfigError(
+                f"primary_metric {primary!r} is not a per-example metric of both runs "
+                f"{baseline.run_id} and {cand.run_id}{suggest(primary, aligned.metrics)}; "
+                f"they have: {', '.join(aligned.metrics) or 'none'}"
+            )
+        per_cand[cand.run_id] = [
+            compare_metric(m, aligned.baseline[m], aligned.candidate[m], rules) for m in aligned.metrics
+        ]
+        ops[cand.run_id] = rn.operational(cand)
+        cheaper[cand.run_id] = ops[cand.run_id].cost_per_request < base_ops.cost_per_request
+    decided = apply_holm(per_cand, rules, cheaper)
+    results = []
+    for cand in candidates:
+        mcs = decided[cand.run_id]
+        verdict, warnings = overall(mcs, primary)
+        results.append(
+            CandidateResult(
+                run=cand,
+                metrics=tuple(mcs),
+                verdict=verdict,
+                warnings=tuple(warnings),
+                ops=ops[cand.run_id],
+                break_even_requests=_break_even(tuning_cost_usd, base_ops, ops[cand.run_id]),
+            )
+        )
+    return Comparison(baseline, base_ops, tuple(results), primary, rules, tuning_cost_usd)
+
+
+def _break_even(tuning_cost_usd: float, base: rn.Operational, cand: rn.Operational) -> float:
+    return break_even_requests(tuning_cost_usd, base.cost_per_request, cand.cost_per_request)
+
+
+def to_json(comp: Comparison) -> dict[str, Any]:
+    """A JSON-able summary (infinities as the string 'never')."""
+
+    def clean(obj: Any) -> Any:
+        if isinstance(obj, float) and math.isinf(obj):
+            return "never"
+        if isinstance(obj, dict):
+            return {k: clean(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [clean(v) for v in obj]
+        return obj
+
+    return clean(
+        {
+            "baseline": comp.baseline.run_id,
+            "primary_metric": comp.primary,
+            "rules": asdict(comp.rules),
+            "baseline_ops": asdict(comp.base_ops),
+            "candidates": [
+                {
+                    "run_id": c.run.run_id,
+                    "label": c.run.label,
+                    "verdict": c.verdict.value,
+                    "warnings": list(c.warnings),
+                    "break_even_requests": c.break_even_requests,
+                    "ops": asdict(c.ops),
+                    "metrics": [asdict(mc) for mc in c.metrics],
+                }
+                for c in comp.candidates
+            ],
+        }
+    )

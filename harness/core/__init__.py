@@ -1,0 +1,9 @@
+"""Foundation every other package may import, and that imports no other package.
+
+records    the small frozen records crossing every boundary (Sample, Request, Response, Score, ...)
+errors     the exception tree (UserError -> ConfigError / DataError; RunFailed)
+registry   the one name -> object registry (scorers, kinds, backends)
+entry      how every `python -m harness.*` entry point starts: --help, one-line errors, exit codes
+paths      where the repository's conf/, tasks/ and ../shared/data are
+progress   the progress bar; testpoint: named kill points for reliability tests
+"""

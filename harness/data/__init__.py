@@ -1,0 +1,6 @@
+"""Samples in: task data from local files or the Hub, and prompts out of Jinja2 templates.
+
+samples    load a task's test/train splits into `Sample` records, fingerprint them
+prompts    render a task's prompt (zero- and few-shot) from its template
+May import: core, config.
+"""

@@ -1,0 +1,277 @@
+"""Loads a task's data through Hugging Face `datasets` into Samples.
+
+Local files (.jsonl/.json/.csv/.tsv, optionally .gz) and Hub ids go through
+`datasets.load_dataset`. When the library rejects a file, we re-read it line
+by line only to say *which* row is bad; the library stays the loader.
+
+Rows in Gemini's tuning format (`{"contents": [user turn, model turn]}`)
+map the user text to the input and the model text to the target, so the
+tutorial's train files serve as few-shot / train data as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import logging
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.config.schema import DataConfig, TaskConfig
+from harness.core.errors import DataError, suggest
+from harness.core.records import Sample
+
+log = logging.getLogger(__name__)
+
+_FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "csv"}
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """The samples a run scores (`test`) and may draw examples from (`train`)."""
+
+    test: tuple[Sample, ...]
+    train: tuple[Sample, ...]
+    fingerprint: str  # of the scored samples, after `limit`
+
+
+def load_task_data(task: TaskConfig) -> TaskData:
+    """Load, map, validate and subset a task's data. Raises DataError on bad data."""
+    cfg = task.data
+    test_rows, test_where = _load_split(cfg, cfg.path, cfg.test_split)
+    test = _to_samples(test_rows, cfg, test_where)
+    if not test:
+        raise DataError(f"{test_where}: the data set is empty")
+    test = _subset(test, task.limit, task.seed)
+    train: tuple[Sample, ...] = ()
+    if cfg.train_path or (cfg.train_split and _is_hub(cfg.path)) or task.shots > 0:
+        train = _load_train(task)
+    if task.shots > len(train):
+        where = cfg.train_path or f"{cfg.path} [{cfg.train_split}]"
+        raise DataError(f"task.shots={task.shots} but the train split ({where}) has {len(train)} examples")
+    return TaskData(test=test, train=train, fingerprint=fingerprint(test))
+
+
+def _load_train(task: TaskConfig) -> tuple[Sample, ...]:
+    cfg = task.data
+    if cfg.train_path:
+        rows, where = _load_split(cfg, cfg.train_path, cfg.train_split or "train")
+    elif cfg.train_split and _is_hub(cfg.path):
+        rows, where = _load_split(cfg, cfg.path, cfg.train_split)
+    else:
+        return ()
+    return _to_samples(rows, cfg, where)
+
+
+def fingerprint(samples: Sequence[Sample]) -> str:
+    """A hash of what is scored: ids, inputs and references, in order."""
+    digest = hashlib.sha256()
+    for s in samples:
+        digest.update(json.dumps([s.id, s.input, list(s.references)], ensure_ascii=False).encode())
+    return digest.hexdigest()[:16]
+
+
+def _is_hub(path: str) -> bool:
+    return not Path(path).exists() and "/" in path and not path.startswith((".", "/")) and _suffix(path) == ""
+
+
+def _suffix(path: str) -> str:
+    p = Path(path)
+    suffixes = [s for s in p.suffixes if s != ".gz"]
+    return suffixes[-1].lower() if suffixes else ""
+
+
+# ------------------------------------------------------------------ loading
+
+
+def _load_split(cfg: DataConfig, path: str, split: str) -> tuple[list[dict[str, Any]], str]:
+    """Rows of one split and a human-readable 'where' for error messages."""
+    if _is_hub(path):
+        return _load_hub(cfg, path, split), f"{path} [{split}]"
+    file = Path(path)
+    if not file.exists():
+        raise DataError(f"data file not found: {path} (task.data.path / task.data.train_path)")
+    fmt = _FORMATS.get(_suffix(path))
+    if fmt is None:
+        raise DataError(f"{path}: unsupported data file type; use .jsonl, .json, .csv or .tsv (optionally .gz)")
+    return _load_local(file, fmt), str(path)
+
+
+def _load_hub(cfg: DataConfig, path: str, split: str) -> list[dict[str, Any]]:
+    import datasets
+
+    try:
+        ds = datasets.load_dataset(path, cfg.name, split=split, revision=cfg.revision)
+    except Exception as exc:  # the library raises many types; all mean "cannot load"
+        raise DataError(f"cannot load Hub data set {path!r} split {split!r}: {_first_line(exc)}") from None
+    return list(ds.to_list())
+
+
+def _load_local(file: Path, fmt: str) -> list[dict[str, Any]]:
+    import datasets
+
+    parsed = _precheck(file, fmt)
+    if parsed is not None:
+        # JSON Lines: use the rows exactly as parsed. pyarrow's JSON type inference
+        # turns ISO date strings into timestamps, which would silently rewrite gold
+        # answers ("2024-03-05" -> "2024-03-05 00:00:00").
+        return parsed
+    kwargs: dict[str, Any] = {}
+    if fmt == "csv":
+        # every column as text: type inference would turn ids like "007" into 7
+        header = _csv_header(file)
+        kwargs["features"] = datasets.Features({name: datasets.Value("string") for name in header})
+        if _suffix(str(file)) == ".tsv":
+            kwargs["delimiter"] = "\t"
+    try:
+        ds = datasets.load_dataset(fmt, data_files=str(file), split="train", **kwargs)
+    except Exception as exc:
+        raise DataError(f"{file}: cannot be read as {fmt}: {_first_line(exc)}") from None
+    return list(ds.to_list())
+
+
+def _csv_header(file: Path) -> list[str]:
+    opener = gzip.open if file.suffix == ".gz" else open
+    with opener(file, "rt", encoding="utf-8", newline="") as fh:
+        delimiter = "\t" if _suffix(str(file)) == ".tsv" else ","
+        return next(csv.reader(fh, delimiter=delimiter), [])
+
+
+def _precheck(file: Path, fmt: str) -> list[dict[str, Any]] | None:
+    """Find the first undecodable or malformed row, so the error can name it.
+
+    `datasets` reports such problems deep inside Arrow errors without a row
+    number; a linear scan is cheap next to loading and makes the message
+    actionable. For JSON Lines the scan parses every row anyway; those rows
+    are returned and used as the data.
+    """
+    opener = gzip.open if file.suffix == ".gz" else open
+    try:
+        with opener(file, "rb") as fh:
+            raw = fh.read()
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{file}: cannot read file: {exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(f"{file}:{bad_line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x})") from None
+    if not text.strip():
+        raise DataError(f"{file}: the data set is empty")
+    if fmt == "json" and _suffix(str(file)) == ".jsonl":
+        rows: list[dict[str, Any]] = []
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{file}:{lineno}: malformed JSON row: {exc.msg}") from None
+            if not isinstance(row, dict):
+                raise DataError(f"{file}:{lineno}: a row must be a JSON object, got {type(row).__name__}")
+            rows.append(row)
+        return rows
+    elif fmt == "csv":
+        delimiter = "\t" if _suffix(str(file)) == ".tsv" else ","
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        header = next(reader, [])
+        for rowno, row in enumerate(reader, 1):
+            if row and len(row) != len(header):
+                raise DataError(
+                    f"{file}: row {rowno} (line {reader.line_num}) has {len(row)} columns, header has {len(header)}"
+                )
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+# ------------------------------------------------------------------ mapping
+
+
+def _gemini_turns(row: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(user text, model text) of a Gemini tuning row, or None for other rows."""
+    contents = row.get("contents")
+    if not isinstance(contents, list):
+        return None
+    texts: dict[str, str] = {}
+    for turn in contents:
+        if isinstance(turn, dict):
+            parts = turn.get("parts") or []
+            texts[str(turn.get("role"))] = "".join(str(p.get("text", "")) for p in parts if isinstance(p, dict))
+    if "user" not in texts or "model" not in texts:
+        return None
+    return texts["user"], texts["model"]
+
+
+def _to_samples(rows: Sequence[Mapping[str, Any]], cfg: DataConfig, where: str) -> tuple[Sample, ...]:
+    samples: list[Sample] = []
+    seen: dict[str, int] = {}
+    columns = list(rows[0].keys()) if rows else []
+    for index, row in enumerate(rows):
+        rowno = index + 1
+        turns = _gemini_turns(row) if cfg.input_field not in row else None
+        if turns is not None:
+            text, target = turns
+            refs: tuple[str, ...] = (target,)
+        else:
+            text = _field(row, cfg.input_field, where, rowno, columns, "input_field")
+            refs = _references(row, cfg, where, rowno, columns)
+        sid = str(row[cfg.id_field]) if cfg.id_field and row.get(cfg.id_field) is not None else None
+        if cfg.id_field and sid is None:
+            _field(row, cfg.id_field, where, rowno, columns, "id_field")
+        sid = sid if sid is not None else str(index)
+        if sid in seen:
+            raise DataError(f"{where}: row {rowno}: duplicate id {sid!r} (first seen in row {seen[sid]})")
+        seen[sid] = rowno
+        samples.append(Sample(id=sid, input=text, references=refs, fields=dict(row)))
+    return tuple(samples)
+
+
+def _field(row: Mapping[str, Any], name: str, where: str, rowno: int, columns: list[str], key: str) -> str:
+    value = row.get(name)
+    if value is None:
+        hint = suggest(name, columns)
+        raise DataError(
+            f"{where}: row {rowno}: missing field {name!r} (task.data.{key}){hint}; columns: {', '.join(columns)}"
+        )
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _references(
+    row: Mapping[str, Any], cfg: DataConfig, where: str, rowno: int, columns: list[str]
+) -> tuple[str, ...]:
+    if not cfg.target_field:
+        return ()
+    value = row.get(cfg.target_field)
+    if value is None:
+        _field(row, cfg.target_field, where, rowno, columns, "target_field")
+    if isinstance(value, list):  # several references
+        return tuple(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in value)
+    return (value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True),)
+
+
+def _subset(samples: tuple[Sample, ...], limit: int | None, seed: int) -> tuple[Sample, ...]:
+    """A deterministic subset of `limit` samples, kept in file order."""
+    if limit is None or limit >= len(samples):
+        return samples
+    if limit <= 0:
+        raise DataError(f"task.limit must be positive, got {limit}")
+    keep = sorted(random.Random(seed).sample(range(len(samples)), limit))
+    return tuple(samples[i] for i in keep)
+
+
+def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a small JSONL file we wrote ourselves (predictions, replay files)."""
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)

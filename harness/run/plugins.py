@@ -1,0 +1,36 @@
+"""Imports the modules that register kinds, scorers and backends.
+
+Registration happens at import of these modules (decorators); nothing here
+imports a heavy library: backends import torch, google-genai, ... inside
+their `load`, so `python -m harness --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+PLUGIN_MODULES: tuple[str, ...] = (
+    "harness.kinds.classification",
+    "harness.scorers.classification",
+    "harness.backends.hf.backend",
+    "harness.kinds.summarization",
+    "harness.scorers.summarization",
+    "harness.kinds.json_output",
+    "harness.scorers.json_output",
+    "harness.backends.replay",
+    "harness.backends.gemini.client",
+    "harness.backends.openai_compat",
+    "harness.kinds.code",
+    "harness.scorers.code",
+)
+
+_loaded = False
+
+
+def load_plugins() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for name in PLUGIN_MODULES:
+        importlib.import_module(name)
+    _loaded = True

@@ -1,0 +1,292 @@
+"""Records a run in MLflow: params, metrics with CIs, tags, artifacts, per-example table.
+
+Uses `MlflowClient` with explicit run ids rather than the fluent API's
+process-global active run, so concurrent cells in one process cannot log
+into each other's runs. A run is created RUNNING before any model work and
+is marked FINISHED only after everything is logged; any failure marks it
+FAILED, and a process killed outright leaves it RUNNING, never FINISHED.
+
+Each run records which process owns it (tags `harness.pid`, `harness.pid_start`
+and `harness.host`: hostname, boot id and PID namespace). When a cell starts,
+its earlier runs still RUNNING whose owner is provably gone from this host
+are marked KILLED (tag `harness.status=killed`), so a SIGKILLed attempt does
+not look like a run in progress forever. Runs of other hosts are left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import socket
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.config.schema import TrackingConfig
+from harness.core.errors import ConfigError
+from harness.core.paths import ROOT
+from harness.core.testpoint import pause
+
+log = logging.getLogger(__name__)
+
+TAG = "harness."
+_PARAM_LIMIT = 6000  # MLflow's maximum length of a param value
+
+
+def tracking_uri(cfg: TrackingConfig) -> str:
+    """tracking.uri, else $MLFLOW_TRACKING_URI, else MLflow's own default (sqlite:///mlflow.db)."""
+    if cfg.uri:
+        return cfg.uri
+    import mlflow
+
+    return str(mlflow.get_tracking_uri())
+
+
+def artifact_location(uri: str) -> str | None:
+    """Artifacts of a SQLite store live beside the database file, not in the cwd.
+
+    MLflow's default puts them in ./mlruns of whatever directory the process
+    runs in, which scatters one store's artifacts over many folders.
+    """
+    if not uri.startswith("sqlite:///"):
+        return None  # a tracking server decides (--artifacts-destination)
+    db = Path(uri[len("sqlite:///") :]).resolve()
+    return (db.parent / "mlartifacts").as_uri()
+
+
+def mlflow_metric_name(name: str) -> str:
+    """MLflow allows only [A-Za-z0-9_.- :/] in metric names: `pass@10` is logged as `pass_at_10`."""
+    return name.replace("@", "_at_")
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5, check=False
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def flatten(obj: Any, prefix: str = "") -> dict[str, str]:
+    """Nested config -> {'task.data.path': '...'} with string values."""
+    flat: dict[str, str] = {}
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            flat.update(flatten(value, f"{prefix}{key}."))
+    else:
+        flat[prefix.rstrip(".")] = str(obj)[:_PARAM_LIMIT]
+    return flat
+
+
+class Tracker:
+    """One MLflow run for one (task, model) cell."""
+
+    def __init__(self, cfg: TrackingConfig) -> None:
+        from mlflow.exceptions import MlflowException
+        from mlflow.tracking import MlflowClient
+
+        self.uri = tracking_uri(cfg)
+        self._cfg = cfg
+        try:
+            with _store_lock(self.uri):
+                self._client = MlflowClient(tracking_uri=self.uri)
+                self._client.search_experiments(max_results=1)  # creates or migrates a SQLite store's tables
+        except MlflowException as exc:
+            raise ConfigError(f"tracking.uri={self.uri!r} is not a store MLflow can use: {_first_line(exc)}") from None
+        self.run_id: str | None = None
+
+    def _experiment_id(self) -> str:
+        from mlflow.exceptions import MlflowException
+
+        exp = self._client.get_experiment_by_name(self._cfg.experiment)
+        if exp is not None:
+            return str(exp.experiment_id)
+        try:
+            return str(
+                self._client.create_experiment(self._cfg.experiment, artifact_location=artifact_location(self.uri))
+            )
+        except MlflowException:  # another process created it first
+            exp = self._client.get_experiment_by_name(self._cfg.experiment)
+            assert exp is not None
+            return str(exp.experiment_id)
+
+    def start(self, run_name: str, params: Mapping[str, str], tags: Mapping[str, str]) -> str:
+        from mlflow.entities import Param
+        from mlflow.exceptions import MlflowException
+
+        try:
+            exp_id = self._experiment_id()
+        except (MlflowException, OSError) as exc:  # the store's first use: a wrong path or an unreachable server
+            raise ConfigError(f"cannot open the MLflow store tracking.uri={self.uri!r}: {_first_line(exc)}") from None
+        reap_dead_runs(self._client, exp_id, tags)
+        # the owner's identity goes in with the run itself: a kill cannot leave a run without it
+        run = self._client.create_run(exp_id, run_name=run_name, tags={**tags, **owner_tags()})
+        self.run_id = str(run.info.run_id)
+        pause("tracking.start")
+        items = [Param(k, v) for k, v in sorted(params.items())]
+        for start in range(0, len(items), 100):  # log_batch accepts 100 params per call
+            self._client.log_batch(self.run_id, params=items[start : start + 100])
+        return self.run_id
+
+    def log_metrics(self, metrics: Mapping[str, float]) -> None:
+        import math
+
+        from mlflow.entities import Metric
+
+        assert self.run_id
+        items = [
+            Metric(mlflow_metric_name(k), float(v), 0, 0)
+            for k, v in sorted(metrics.items())
+            if not math.isnan(float(v))
+        ]
+        for start in range(0, len(items), 1000):
+            self._client.log_batch(self.run_id, metrics=items[start : start + 1000])
+
+    def log_tags(self, tags: Mapping[str, str]) -> None:
+        from mlflow.entities import RunTag
+
+        assert self.run_id
+        self._client.log_batch(self.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+
+    def log_artifacts(self, files: Sequence[Path]) -> None:
+        assert self.run_id
+        for path in files:
+            pause("tracking.log")
+            self._client.log_artifact(self.run_id, str(path))
+
+    def log_table(self, rows: Sequence[Mapping[str, Any]], name: str = "eval_results.json") -> None:
+        """The per-example table the MLflow UI's evaluation view compares across runs."""
+        if not rows or not self._cfg.log_table:
+            return
+        import pandas as pd
+
+        assert self.run_id
+        frame = pd.DataFrame([{k: _cell(v) for k, v in row.items()} for row in rows])
+        self._client.log_table(self.run_id, data=frame, artifact_file=name)
+
+    def finish(self) -> None:
+        assert self.run_id
+        pause("tracking.finish")
+        self._client.set_terminated(self.run_id, "FINISHED")
+
+    def fail(self, reason: str) -> None:
+        if self.run_id is None:
+            return
+        try:
+            self._client.set_tag(self.run_id, "harness.failure", reason[:_PARAM_LIMIT])
+            self._client.set_terminated(self.run_id, "FAILED")
+        except Exception:  # the store itself may be what failed; never mask the original error
+            log.exception("could not mark MLflow run %s FAILED", self.run_id)
+
+
+@contextlib.contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """Serialize the first use of a SQLite store across processes.
+
+    MLflow creates (or migrates) a SQLite store's tables on first use, and two
+    processes doing so at once fail in alembic; two sweeps started together
+    would. A lock file beside the database orders them; other stores pass.
+    """
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    db = Path(uri[len("sqlite:///") :])
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.parent / f".{db.name}.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
+
+
+def _cell(value: Any) -> Any:
+    """MLflow tables want scalars; lists and dicts become JSON text."""
+    if isinstance(value, (list, dict, tuple)):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+# ------------------------------------------------------------ dead owners
+
+CELL_TAGS = ("harness.task", "harness.model", "harness.variant")
+
+
+def host_id() -> str:
+    """This host as its processes see it: hostname, boot id, PID namespace (pids mean nothing elsewhere)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        pidns = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        boot, pidns = "?", "?"
+    return f"{socket.gethostname()}/{boot}/{pidns}"
+
+
+def process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (tells a reused pid apart), None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return None if fields[0] in ("Z", "X") else fields[19]  # state; starttime is field 22
+
+
+def owner_tags() -> dict[str, str]:
+    pid = os.getpid()
+    return {"harness.pid": str(pid), "harness.pid_start": process_start(pid) or "?", "harness.host": host_id()}
+
+
+def owner_alive(tags: Mapping[str, str], here: str) -> bool:
+    """False only when the run's owner is provably gone: same host, and its pid dead or reused."""
+    if tags.get("harness.host") != here:
+        return True  # another machine or container: cannot tell, so never touch it
+    try:
+        pid = int(tags.get("harness.pid", ""))
+    except ValueError:
+        return True
+    start = process_start(pid)
+    if start is None:
+        return False
+    return tags.get("harness.pid_start") in (start, "?", None)
+
+
+def reap_dead_runs(client: Any, experiment_id: str, cell: Mapping[str, str]) -> list[str]:
+    """Mark this cell's RUNNING runs whose owning process died KILLED; returns their ids."""
+    here = host_id()
+    reaped: list[str] = []
+    try:
+        runs = client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=1000)
+    except Exception:  # bookkeeping must never stop a run from starting
+        log.exception("could not look for dead runs in experiment %s", experiment_id)
+        return reaped
+    for run in runs:
+        tags = run.data.tags
+        if any(tags.get(k) != cell.get(k) for k in CELL_TAGS) or owner_alive(tags, here):
+            continue
+        reason = (
+            f"process {tags.get('harness.pid')} on this host ended without finishing the run "
+            "(killed?); marked KILLED when the same cell started again"
+        )
+        try:
+            client.set_tag(run.info.run_id, "harness.status", "killed")
+            client.set_tag(run.info.run_id, "harness.failure", reason)
+            client.set_terminated(run.info.run_id, "KILLED")
+            reaped.append(str(run.info.run_id))
+        except Exception:
+            log.exception("could not mark dead MLflow run %s KILLED", run.info.run_id)
+    if reaped:
+        log.warning("marked %d dead run(s) of this cell KILLED: %s", len(reaped), ", ".join(reaped))
+    return reaped

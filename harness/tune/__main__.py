@@ -1,0 +1,3 @@
+from harness.tune.cli import main
+
+main()
