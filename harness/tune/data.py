@@ -48,8 +48,24 @@ class TokenExample:
     completion_ids: tuple[int, ...]
 
 
-def train_samples(task: TaskConfig, cap: int | None, seed: int) -> tuple[Sample, ...]:
-    """The task's TRAIN split (never test), optionally a seeded subset of `cap` kept in file order."""
+def nested_subset(n: int, k: int, seed: int) -> list[int]:
+    """Indices (ascending) of a seeded k-subset of range(n) that grows by inclusion with k.
+
+    The first k of one seeded shuffle: for one seed, the subset of 25 lies inside
+    the subset of 50, and so on (a learning curve over training-set sizes needs
+    that). `random.sample` with different k is not nested: it switches algorithm
+    with k, plain tune runs keep it so that existing adapters stay reusable.
+    """
+    order = list(range(n))
+    random.Random(f"tune-nested:{seed}").shuffle(order)
+    return sorted(order[: min(k, n)])
+
+
+def train_samples(task: TaskConfig, cap: int | None, seed: int, nested: bool = False) -> tuple[Sample, ...]:
+    """The task's TRAIN split (never test), optionally a seeded subset of `cap` kept in file order.
+
+    nested=True draws the subset with `nested_subset` (subsets of one seed grow by inclusion).
+    """
     from harness.data.samples import load_task_data
 
     zero_shot = dataclasses.replace(task, shots=0, limit=None)
@@ -60,7 +76,10 @@ def train_samples(task: TaskConfig, cap: int | None, seed: int) -> tuple[Sample,
         if cap <= 0:
             raise ConfigError(f"max_train_examples must be positive, got {cap}")
         if cap < len(train):
-            keep = sorted(random.Random(f"tune:{seed}").sample(range(len(train)), cap))
+            if nested:
+                keep = nested_subset(len(train), cap, seed)
+            else:
+                keep = sorted(random.Random(f"tune:{seed}").sample(range(len(train)), cap))
             train = tuple(train[i] for i in keep)
     missing = [s.id for s in train if not s.target]
     if missing:

@@ -73,6 +73,7 @@ class TuneConfig:
     learning_rate: float = 5e-4
     batch_size: int = 8
     max_train_examples: int | None = None  # None: the whole train split
+    nested: bool = False  # True: subsets of one seed grow by inclusion with max_train_examples (harness.curve)
     seed: int = 1234
     separator: str | None = None  # between prompt and target; None: " " for plain prompts, "" for chat
     hourly_rate_usd: float = 0.10  # cost of the machine, for tuning_cost_usd and break-even volumes
@@ -121,7 +122,7 @@ def tune(cfg: TuneConfig) -> TuneResult:
 
     t0 = time.perf_counter()
     base = _check(cfg)
-    samples = train_samples(cfg.task, cfg.max_train_examples, cfg.seed)
+    samples = train_samples(cfg.task, cfg.max_train_examples, cfg.seed, cfg.nested)
     separator = cfg.separator if cfg.separator is not None else ("" if base.chat_template else " ")
     pairs = text_pairs(cfg.task, samples, separator)
     identity = identify(base)
@@ -157,6 +158,8 @@ def hyperparameters(cfg: TuneConfig) -> dict[str, Any]:
         "batch_size": cfg.batch_size,
         "max_train_examples": cfg.max_train_examples,
         "seed": cfg.seed,
+        # only when set, so that the keys of adapters tuned before the option existed still match
+        **({"nested": True} if cfg.nested else {}),
     }
 
 

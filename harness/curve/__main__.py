@@ -1,0 +1,5 @@
+import sys
+
+from harness.curve.cli import main
+
+sys.exit(main())
