@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import time
@@ -25,7 +26,7 @@ from harness.tune.local import hyperparameters
 def test_nested_subsets_grow_by_inclusion(seed: int) -> None:
     n = 360
     subsets = [nested_subset(n, k, seed) for k in (1, 25, 50, 100, 200, 359, 360)]
-    for small, large in zip(subsets, subsets[1:], strict=False):
+    for small, large in itertools.pairwise(subsets):
         assert set(small) < set(large)
     for k, sub in zip((1, 25, 50, 100, 200, 359, 360), subsets, strict=True):
         assert len(sub) == len(set(sub)) == k and sub == sorted(sub) and all(0 <= i < n for i in sub)
