@@ -14,6 +14,7 @@ run        the run loop behind `python -m harness`
 tune       local PEFT tuning and Gemini tuning jobs (`python -m harness.tune`)
 compare    paired statistics and verdicts (`python -m harness.compare`)
 gate       release gates for CI (`python -m harness.gate`)
+curve      learning curves: how many examples until tuning pays off (`python -m harness.curve`)
 demo       the main job (`./dev run`)
 """
 
