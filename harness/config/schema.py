@@ -196,6 +196,8 @@ class TrackingConfig:
     uri: str | None = None  # default: $MLFLOW_TRACKING_URI, else MLflow's default (sqlite:///mlflow.db)
     experiment: str = "harness"
     log_table: bool = True
+    traces: bool = True  # one MLflow trace per example, with its scores as assessments
+    parent_run_id: str | None = None  # a multirun's parent run; set by `python -m harness -m`
 
 
 @dataclass

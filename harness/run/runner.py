@@ -30,6 +30,7 @@ from harness.run.generation import generate_all
 from harness.run.plugins import load_plugins
 from harness.run.results import mark_complete, new_output_dir, print_summary, write_json, write_jsonl
 from harness.scorers.base import CORPUS_METRICS, SCORERS, CorpusFn, ScoreInput, ScorerFn, ScoringContext, preload
+from harness.tracking.genai import EvalRecord, record_genai
 from harness.tracking.recorder import Tracker, flatten, git_commit
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,10 @@ def _run(
             [out_dir / "predictions.jsonl", out_dir / "metrics.json", out_dir / "config.yaml", *artifacts]
         )
         tracker.log_table(rows)
+        t_genai = time.perf_counter()  # dataset input, prompt version, per-example traces (best effort)
+        record_genai(tracker, EvalRecord(task, model.name, identity.model, examples, fingerprint, cfg.tracking.traces,
+                                         gstats.generate_s, score_s))
+        timing["timing.genai_s"] = time.perf_counter() - t_genai
         timing["timing.tracking_s"] = time.perf_counter() - t_track
     timing["timing.wall_s"] = time.perf_counter() - t_start
     write_json(out_dir / "timing.json", timing)

@@ -93,12 +93,19 @@ class Tracker:
         self.uri = tracking_uri(cfg)
         self._cfg = cfg
         try:
-            with _store_lock(self.uri):
-                self._client = MlflowClient(tracking_uri=self.uri)
+            with store_lock(self.uri):
+                # the Prompt Registry lives in the same store (else MLflow picks the process default)
+                self._client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
                 self._client.search_experiments(max_results=1)  # creates or migrates a SQLite store's tables
         except MlflowException as exc:
-            raise ConfigError(f"tracking.uri={self.uri!r} is not a store MLflow can use: {_first_line(exc)}") from None
+            raise ConfigError(f"tracking.uri={self.uri!r} is not a store MLflow can use: {first_line(exc)}") from None
         self.run_id: str | None = None
+        self.experiment_id: str | None = None
+
+    @property
+    def client(self) -> Any:
+        """The run's `MlflowClient` (on this run's store, never the process-global one)."""
+        return self._client
 
     def _experiment_id(self) -> str:
         from mlflow.exceptions import MlflowException
@@ -122,11 +129,14 @@ class Tracker:
         try:
             exp_id = self._experiment_id()
         except (MlflowException, OSError) as exc:  # the store's first use: a wrong path or an unreachable server
-            raise ConfigError(f"cannot open the MLflow store tracking.uri={self.uri!r}: {_first_line(exc)}") from None
+            raise ConfigError(f"cannot open the MLflow store tracking.uri={self.uri!r}: {first_line(exc)}") from None
         reap_dead_runs(self._client, exp_id, tags)
+        # a sweep's cells are children of its parent run (tracking.parent_run_id, set by the CLI)
+        parent = {"mlflow.parentRunId": self._cfg.parent_run_id} if self._cfg.parent_run_id else {}
         # the owner's identity goes in with the run itself: a kill cannot leave a run without it
-        run = self._client.create_run(exp_id, run_name=run_name, tags={**tags, **owner_tags()})
+        run = self._client.create_run(exp_id, run_name=run_name, tags={**tags, **parent, **owner_tags()})
         self.run_id = str(run.info.run_id)
+        self.experiment_id = exp_id
         pause("tracking.start")
         items = [Param(k, v) for k, v in sorted(params.items())]
         for start in range(0, len(items), 100):  # log_batch accepts 100 params per call
@@ -185,7 +195,7 @@ class Tracker:
 
 
 @contextlib.contextmanager
-def _store_lock(uri: str) -> Iterator[None]:
+def store_lock(uri: str) -> Iterator[None]:
     """Serialize the first use of a SQLite store across processes.
 
     MLflow creates (or migrates) a SQLite store's tables on first use, and two
@@ -205,7 +215,8 @@ def _store_lock(uri: str) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (at most 300 characters) for a one-line report."""
     text = str(exc).strip()
     return (text.splitlines()[0] if text else type(exc).__name__)[:300]
 

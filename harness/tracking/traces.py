@@ -1,0 +1,197 @@
+"""Per-example MLflow traces with assessments, written in one batch per run.
+
+Each scored example becomes one trace linked to the run (metadata
+`mlflow.sourceRun`): a root span with the sample's fields and the rendered
+prompt as inputs and the model's output(s) as outputs, a `model` span (LLM:
+latency, token usage, finish reason, whether the answer came from the cache)
+and a `score` span (EVALUATOR: values and details). Every per-example score
+value is a feedback assessment and the reference is an expectation
+(`expected_response`), which is what MLflow's evaluation views compare.
+
+Why not `mlflow.start_span`: the fluent tracer exports to the process-global
+tracking URI and writes each trace (and each assessment) in its own store
+round trips. Here the trace records are built in memory from results the run
+already has and written with one `start_trace` per trace (assessments
+included) plus one `log_spans` for all spans, on the run's own store. Replayed
+and cached runs have the same results, so they write the same traces.
+
+Span times: a backend serves a whole batch at once, so no example has a start
+time of its own; every trace starts when generation started, the model span
+lasts the example's measured latency and the score span an equal share of the
+run's scoring time (attribute `harness.scoring_share=true`).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.core.records import ExampleResult
+
+_PREVIEW = 1000  # characters of the request/response previews the trace list shows
+EXPECTATION = "expected_response"  # the name MLflow's correctness judges read the reference from
+
+
+@dataclass(frozen=True)
+class TraceContext:
+    """What every trace of one run shares."""
+
+    run_id: str
+    experiment_id: str
+    task: str
+    model: str
+    model_id: str  # the backend's model identity (weights, endpoint)
+    scorers: str  # assessment source id: the task's scorer names
+    data_source: str  # where the references come from (the expectation's source)
+    start_ns: int  # wall-clock time generation started
+    score_share_ns: int  # the run's scoring time divided by its number of examples
+
+
+def log_traces(client: Any, examples: Sequence[ExampleResult], ctx: TraceContext) -> list[str]:
+    """Write one trace per example; returns the trace ids. Raises whatever the store raises."""
+    from mlflow.tracing.client import TracingClient
+
+    tracing = TracingClient(tracking_uri=client.tracking_uri)
+    rng = random.Random()  # ids only need to be unique; not seeded, two runs must not collide
+    built = [build_trace(ex, ctx, rng) for ex in examples]
+    for info, _ in built:
+        tracing.start_trace(info)
+    spans = [span for _, trace_spans in built for span in trace_spans]
+    for start in range(0, len(spans), 3000):  # bounded request size for a tracking server
+        tracing.log_spans(ctx.experiment_id, spans[start : start + 3000])
+    return [info.trace_id for info, _ in built]
+
+
+def build_trace(ex: ExampleResult, ctx: TraceContext, rng: random.Random) -> tuple[Any, list[Any]]:
+    """(TraceInfo with assessments, [root, model, score] spans) for one example."""
+    from mlflow.entities import SpanType, TraceInfo, TraceLocation, TraceState
+    from mlflow.tracing.constant import TraceMetadataKey, TraceTagKey
+    from mlflow.tracing.utils import encode_trace_id
+
+    otel_trace = rng.getrandbits(128) or 1
+    trace_id = "tr-" + encode_trace_id(otel_trace)
+    resp, sample = ex.response, ex.sample
+    latency_ns = int(max(resp.latency_s, 0.0) * 1e9)
+    t0 = ctx.start_ns
+    t_model_end = t0 + latency_ns
+    t_end = t_model_end + ctx.score_share_ns
+    inputs = root_inputs(ex)
+    outputs = root_outputs(ex)
+    usage = {
+        "input_tokens": resp.prompt_tokens,
+        "output_tokens": resp.output_tokens,
+        "total_tokens": resp.prompt_tokens + resp.output_tokens,
+    }
+    status = "ERROR" if resp.error is not None else "OK"
+    root_id, model_id, score_id = (rng.getrandbits(64) or 1 for _ in range(3))
+    root = _span(trace_id, otel_trace, root_id, None, f"{ctx.task}/{sample.id}", t0, t_end, status, {
+        "mlflow.spanType": SpanType.CHAIN, "mlflow.spanInputs": inputs, "mlflow.spanOutputs": outputs,
+    })
+    model = _span(trace_id, otel_trace, model_id, root_id, "model", t0, t_model_end, status, {
+        "mlflow.spanType": SpanType.LLM,
+        "mlflow.spanInputs": {"prompt": ex.request.prompt, "system": ex.request.system,
+                              "choices": list(ex.request.choices)},
+        "mlflow.spanOutputs": {"texts": list(resp.texts), "finish_reason": resp.finish_reason,
+                               "error": None if resp.error is None else resp.error.message},
+        "mlflow.chat.tokenUsage": usage,
+        "mlflow.llm.model": ctx.model_id,
+        "harness.model": ctx.model,
+        "harness.latency_s": resp.latency_s,
+        "harness.cached_tokens": resp.cached_tokens,
+        "harness.from_cache": resp.from_cache,
+        "harness.cost_usd": ex.cost_usd,
+    })
+    score = _span(trace_id, otel_trace, score_id, root_id, "score", t_model_end, t_end, "OK", {
+        "mlflow.spanType": SpanType.EVALUATOR,
+        "mlflow.spanInputs": {"output": resp.text, "references": list(sample.references)},
+        "mlflow.spanOutputs": {"values": dict(ex.score.values), "details": _jsonable(ex.score.details)},
+        "harness.scorers": ctx.scorers,
+        "harness.scoring_share": True,
+    })
+    info = TraceInfo(
+        trace_id=trace_id,
+        trace_location=TraceLocation.from_experiment_id(ctx.experiment_id),
+        request_time=t0 // 1_000_000,
+        execution_duration=(t_end - t0) // 1_000_000,
+        state=TraceState.ERROR if resp.error is not None else TraceState.OK,
+        request_preview=_preview(inputs),
+        response_preview=_preview(outputs),
+        trace_metadata={
+            TraceMetadataKey.SOURCE_RUN: ctx.run_id,
+            TraceMetadataKey.TOKEN_USAGE: json.dumps(usage),
+            "mlflow.trace_schema.version": "3",
+            "harness.sample_id": sample.id,
+        },
+        tags={TraceTagKey.TRACE_NAME: f"{ctx.task}/{sample.id}", "harness.task": ctx.task,
+              "harness.model": ctx.model, "harness.sample_id": sample.id},
+        assessments=assessments(ex, ctx, trace_id),
+    )
+    return info, [root, model, score]
+
+
+def root_inputs(ex: ExampleResult) -> dict[str, Any]:
+    """The trace's request: the sample's fields and the rendered prompt."""
+    return {"id": ex.sample.id, "input": ex.sample.input, "prompt": ex.request.prompt,
+            "fields": _jsonable(ex.sample.fields)}
+
+
+def root_outputs(ex: ExampleResult) -> Any:
+    """The trace's response: the output text, or every candidate when there are several."""
+    texts = ex.response.texts
+    return list(texts) if len(texts) > 1 else ex.response.text
+
+
+def assessments(ex: ExampleResult, ctx: TraceContext, trace_id: str) -> list[Any]:
+    """One feedback per per-example score value, and the reference(s) as an expectation."""
+    from mlflow.entities import AssessmentSource, AssessmentSourceType, Expectation, Feedback
+
+    code = AssessmentSource(source_type=AssessmentSourceType.CODE, source_id=f"harness:{ctx.scorers}")
+    rationale = ex.score.details.get("rationale")  # judges give one; rule-based scorers do not
+    out: list[Any] = [
+        Feedback(name=name, value=float(value), source=code, trace_id=trace_id,
+                 rationale=str(rationale) if rationale is not None else None)
+        for name, value in sorted(ex.score.values.items())
+    ]
+    refs = ex.sample.references
+    if refs:
+        human = AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id=ctx.data_source[:200])
+        value: Any = refs[0] if len(refs) == 1 else list(refs)
+        out.append(Expectation(name=EXPECTATION, value=value, source=human, trace_id=trace_id))
+    return out
+
+
+def _span(trace_id: str, otel_trace: int, span_id: int, parent: int | None, name: str, start: int, end: int,
+          status: str, attributes: Mapping[str, Any]) -> Any:
+    from mlflow.entities import Span
+    from mlflow.tracing.utils import build_otel_context
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.trace import Status, StatusCode
+
+    # MLflow stores every span attribute as JSON text
+    attrs = {"mlflow.traceRequestId": json.dumps(trace_id)}
+    attrs.update({k: json.dumps(v, ensure_ascii=False, default=str) for k, v in attributes.items()})
+    otel = ReadableSpan(
+        name=name,
+        context=build_otel_context(otel_trace, span_id),
+        parent=build_otel_context(otel_trace, parent) if parent is not None else None,
+        start_time=start,
+        end_time=end,
+        attributes=attrs,
+        status=Status(StatusCode.ERROR if status == "ERROR" else StatusCode.OK),
+        resource=Resource.get_empty(),
+    )
+    return Span(otel)
+
+
+def _preview(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text[:_PREVIEW]
+
+
+def _jsonable(value: Any) -> Any:
+    """Sample fields and score details as JSON-safe values (dates and the like become text)."""
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))

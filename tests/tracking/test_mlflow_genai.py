@@ -1,0 +1,131 @@
+"""MLflow 3 GenAI records of a run: per-example traces with assessments, dataset input, prompt versions.
+
+Real runs through `runner.evaluate` with `model=replay` (no model needed) on a real SQLite
+store in tmp_path; what is checked is read back from the store with MLflow's own client and
+compared with predictions.jsonl and with values computed here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.config.load import compose_run
+from harness.data.samples import fingerprint, load_task_data
+from harness.run.runner import evaluate
+from tests.helpers import isolated
+
+N = 6
+
+
+def replay_outputs(tmp: Path) -> tuple[Path, dict[str, str]]:
+    """Replay outputs for the first N classification samples (task.limit=N): every other one wrong."""
+    test = load_task_data(compose_run(["task=classification", f"task.limit={N}", "model=replay",
+                                       "model.path=unused"]).task).test
+    outputs = {s.id: (s.target if i % 2 == 0 else "no idea") for i, s in enumerate(test)}
+    path = tmp / "outputs.jsonl"
+    path.write_text("".join(json.dumps({"id": k, "output": v}) + "\n" for k, v in outputs.items()), encoding="utf-8")
+    return path, outputs
+
+
+def run(tmp: Path, *extra: str) -> Any:
+    path, _ = replay_outputs(tmp)
+    cfg = compose_run([*isolated(tmp), "task=classification", f"task.limit={N}", "model=replay",
+                       f"model.path={path}", *extra])
+    return evaluate(cfg, quiet=True)
+
+
+def client(tmp: Path) -> Any:
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}")
+
+
+def traces_of(tmp: Path, run_id: str) -> list[Any]:
+    c = client(tmp)
+    exp = c.get_run(run_id).info.experiment_id
+    return list(c.search_traces(locations=[exp], run_id=run_id, max_results=1000))
+
+
+def test_one_trace_per_example_with_assessments_equal_to_predictions(tmp_path: Path) -> None:
+    result = run(tmp_path)
+    rows = [json.loads(x) for x in (Path(result.output_dir) / "predictions.jsonl").read_text().splitlines()]
+    traces = traces_of(tmp_path, result.mlflow_run_id)
+    assert len(traces) == len(rows) == N
+    by_id = {t.info.tags["harness.sample_id"]: t for t in traces}
+    assert set(by_id) == {r["id"] for r in rows}
+    for row in rows:
+        trace = by_id[row["id"]]
+        feedback = {a.name: a.value for a in trace.info.assessments if a.feedback is not None}
+        assert feedback == {"accuracy": row["score.accuracy"], "invalid": row["score.invalid"]}
+        expectations = {a.name: a.value for a in trace.info.assessments if a.expectation is not None}
+        assert expectations == {"expected_response": row["reference"]}
+        assert [s.name for s in trace.data.spans] == [f"classification/{row['id']}", "model", "score"]
+        root, model, score = trace.data.spans
+        assert root.inputs["prompt"] == row["prompt"] and root.inputs["fields"]["text"] == row["input"]
+        assert root.outputs == row["output"]
+        assert model.span_type == "LLM" and model.outputs["texts"] == [row["output"]]
+        assert model.get_attribute("mlflow.chat.tokenUsage")["input_tokens"] == row["prompt_tokens"]
+        assert score.span_type == "EVALUATOR" and score.outputs["values"]["accuracy"] == row["score.accuracy"]
+        assert score.start_time_ns >= model.end_time_ns
+    # the replay answers: even positions right, odd positions "no idea" (invalid)
+    assert sorted(r["score.accuracy"] for r in rows) == [0.0] * (N // 2) + [1.0] * (N - N // 2)
+    run_tags = client(tmp_path).get_run(result.mlflow_run_id).data.tags
+    assert run_tags["harness.traces"] == str(N) and "harness.missing" not in run_tags
+
+
+def test_dataset_input_digest_is_the_fingerprint(tmp_path: Path) -> None:
+    result = run(tmp_path)
+    inputs = client(tmp_path).get_run(result.mlflow_run_id).inputs.dataset_inputs
+    assert len(inputs) == 1
+    ds = inputs[0].dataset
+    test = load_task_data(compose_run(["task=classification", f"task.limit={N}"]).task).test
+    assert ds.digest == result.dataset_fingerprint == fingerprint(test)
+    assert ds.name == "classification-test" and ds.source_type == "local"
+    assert json.loads(ds.source)["uri"].endswith("tasks/classification/test.jsonl")
+    assert json.loads(ds.profile)["num_rows"] == N
+    assert [(t.key, t.value) for t in inputs[0].tags] == [("mlflow.data.context", "eval")]
+
+
+def test_prompt_version_reused_when_unchanged_and_new_when_changed(tmp_path: Path) -> None:
+    first = run(tmp_path)
+    second = run(tmp_path)
+    changed = run(tmp_path, "task.system=Answer with one word.")
+    c = client(tmp_path)
+    linked = [json.loads(c.get_run(r.mlflow_run_id).data.tags["mlflow.linkedPrompts"])
+              for r in (first, second, changed)]
+    name = "harness.classification.prompt"
+    assert linked == [[{"name": name, "version": "1"}], [{"name": name, "version": "1"}],
+                      [{"name": name, "version": "2"}]]
+    template = (Path(__file__).resolve().parents[2] / "tasks/classification/prompt.jinja").read_text()
+    assert c.load_prompt(f"prompts:/{name}/1").template == template
+    assert c.load_prompt(f"prompts:/{name}/2").template == [
+        {"role": "system", "content": "Answer with one word."}, {"role": "user", "content": template}]
+    assert c.get_run(changed.mlflow_run_id).data.tags["harness.prompt"] == f"prompts:/{name}/2"
+
+
+def test_traces_off(tmp_path: Path) -> None:
+    result = run(tmp_path, "tracking.traces=false")
+    assert traces_of(tmp_path, result.mlflow_run_id) == []
+    assert client(tmp_path).get_run(result.mlflow_run_id).data.tags["harness.traces"] == "off"
+
+
+def test_trace_store_failure_keeps_the_evaluation_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlflow.tracing.client import TracingClient
+
+    def disk_full(self: Any, trace_info: Any) -> Any:  # the store fails as a full disk would
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(TracingClient, "start_trace", disk_full)
+    result = run(tmp_path)
+    assert (Path(result.output_dir) / "predictions.jsonl").exists()
+    run_info = client(tmp_path).get_run(result.mlflow_run_id)
+    assert run_info.info.status == "FINISHED"
+    assert run_info.data.tags["harness.missing"] == "traces"
+    warnings = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("harness: warning:")]
+    assert len(warnings) == 1 and "traces not recorded" in warnings[0] and "No space left" in warnings[0]
