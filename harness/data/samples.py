@@ -26,6 +26,7 @@ from typing import Any
 from harness.config.schema import DataConfig, TaskConfig
 from harness.core.errors import DataError, suggest
 from harness.core.records import Sample
+from harness.data import mlflow_dataset
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,16 @@ class TaskData:
     fingerprint: str  # of the scored samples, after `limit`
 
 
-def load_task_data(task: TaskConfig) -> TaskData:
-    """Load, map, validate and subset a task's data. Raises DataError on bad data."""
+def load_task_data(task: TaskConfig, tracking_uri: str | None = None) -> TaskData:
+    """Load, map, validate and subset a task's data. Raises DataError on bad data.
+
+    `tracking_uri` is the MLflow store a `mlflow-dataset:<name>` path is read from (else MLflow's default).
+    """
     cfg = task.data
-    test_rows, test_where = _load_split(cfg, cfg.path, cfg.test_split)
+    if mlflow_dataset.is_mlflow_dataset(cfg.path):
+        test_rows, test_where = mlflow_dataset.read_rows(cfg.path, tracking_uri)
+    else:
+        test_rows, test_where = _load_split(cfg, cfg.path, cfg.test_split)
     test = _to_samples(test_rows, cfg, test_where)
     if not test:
         raise DataError(f"{test_where}: the data set is empty")

@@ -52,7 +52,7 @@ def evaluate(cfg: RunConfig, *, quiet: bool = False) -> RunResult:
     assets = assets_dir(task)
     kind.check(task, (), assets)  # config-only checks (language, schema, labels) before touching data
     check_results_dir(cfg.results_dir)
-    data = load_task_data(task)
+    data = load_task_data(task, cfg.tracking.uri)  # the store a mlflow-dataset: path is read from
     kind.check(task, data.test, assets)
     builder = PromptBuilder(task, data.train)
     params = _params(task)

@@ -107,6 +107,10 @@ class Tracker:
         """The run's `MlflowClient` (on this run's store, never the process-global one)."""
         return self._client
 
+    def experiment_id_or_create(self) -> str:
+        """The id of tracking.experiment, created (with artifacts beside a SQLite store) if absent."""
+        return self._experiment_id()
+
     def _experiment_id(self) -> str:
         from mlflow.exceptions import MlflowException
 
