@@ -70,5 +70,6 @@ def sentence(method: str, reference: str, tried: Sequence[Step]) -> str:
         return (f"{method} beats {reference} from about {found} examples or fewer "
                 f"(significantly better at every size tried, {span})")
     before = max(s.size for s in ordered if s.size < found)
+    where = ", the largest size tried" if found == ordered[-1].size else " and every larger size tried"
     return (f"{method} beats {reference} from about {found} examples "
-            f"(significantly better at {found} and every larger size tried; not at {before})")
+            f"(significantly better at {found}{where}; not at {before})")

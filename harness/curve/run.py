@@ -98,7 +98,7 @@ def run_curve(cfg: CurveConfig, say: Callable[[str], None] = print) -> CurveOutc
     """Tune at each size, evaluate everything on the same test split, judge, plot and log."""
     from harness.compare.verdict import VerdictRules
     from harness.tune.cli import load_config as load_tune_config
-    from harness.tune.local import TuneConfig
+    from harness.tune.local import TuneConfig, tune
 
     t0 = time.perf_counter()
     base, sizes = check(cfg)
@@ -126,7 +126,7 @@ def run_curve(cfg: CurveConfig, say: Callable[[str], None] = print) -> CurveOutc
             seed=cfg.seed, nested=True, adapters_dir=cfg.adapters_dir, conf_dir=str(confs), tracking=cfg.tracking,
         )
         say(f"[{next(step)}/{total}] tune {tcfg.name} on {size} examples")
-        made = _tune(tcfg)
+        made = tune(tcfg)
         variant = _variant(made.name, confs)
         method = _METHODS.get(variant.variant, variant.variant)
         how = "reused adapter" if made.cached else f"tuned in {made.wall_s:.0f}s"
@@ -161,12 +161,6 @@ def _evaluate(cfg: CurveConfig, task: TaskConfig, model: HFModelConfig) -> RunRe
     run = RunConfig(task=task, model=model, tracking=cfg.tracking, cache=cfg.cache, results_dir=cfg.results_dir,
                     bootstrap_resamples=cfg.bootstrap_resamples, progress=False)
     return evaluate(run, quiet=True)
-
-
-def _tune(tcfg: Any) -> Any:
-    from harness.tune.local import tune
-
-    return tune(tcfg)
 
 
 def _variant(name: str, confs: Path) -> HFModelConfig:

@@ -74,6 +74,10 @@ def test_crossing_from_the_first_size_after_the_last_miss() -> None:
         "LoRA beats 5-shot from about 100 examples "
         "(significantly better at 100 and every larger size tried; not at 50)"
     )
+    last = _steps((100, False), (200, True))
+    assert sentence("LoRA", "5-shot", last) == (
+        "LoRA beats 5-shot from about 200 examples (significantly better at 200, the largest size tried; not at 100)"
+    )
 
 
 def test_a_lucky_small_size_is_not_the_crossing() -> None:
