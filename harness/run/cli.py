@@ -61,10 +61,12 @@ def help_text() -> str:
 
 
 def _body(argv: list[str]) -> int:
-    preflight(argv)
+    n_cells = preflight(argv)
     from harness.run.hydra_app import hydra_main
+    from harness.run.sweep import sweep_parent
 
-    hydra_main()
+    with sweep_parent(argv, n_cells):  # a multirun: one MLflow parent run, the cells its children
+        hydra_main()
     return 0
 
 

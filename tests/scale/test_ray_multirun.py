@@ -53,6 +53,9 @@ def test_ray_multirun_gives_two_finished_runs_in_one_sweep(tmp_path: Path) -> No
     exp = client.get_experiment_by_name("harness")
     assert exp is not None
     runs = client.search_runs([exp.experiment_id])
+    parents = [r for r in runs if r.data.tags.get("harness.kind") == "sweep"]  # the sweep's parent run
+    runs = [r for r in runs if r not in parents]
+    assert len(parents) == 1 and {r.data.tags["mlflow.parentRunId"] for r in runs} == {parents[0].info.run_id}
     assert len(runs) == 2 and {r.info.status for r in runs} == {"FINISHED"}
     assert len({r.data.tags["harness.sweep"] for r in runs}) == 1
     assert sorted(r.data.params["task.limit"] for r in runs) == ["4", "6"]

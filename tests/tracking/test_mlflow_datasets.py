@@ -49,6 +49,9 @@ def test_round_trip_same_samples_same_fingerprint(tmp_path: Path, monkeypatch: p
     got = sorted((r["inputs"]["id"], r["inputs"]["text"], r["expectations"]["expected_response"])
                  for _, r in frame.iterrows())
     assert got == sorted((s.id, s.input, s.target) for s in local.test)
+    bad = compose_run([*isolated(tmp_path), "task=classification", "task.data.path=mlflow-dataset:reviews-tset"])
+    with pytest.raises(DataError, match="did you mean: reviews-test"):
+        load_task_data(bad.task, uri)
     other = compose_run([*isolated(tmp_path), "task=classification", f"task.limit={N + 1}"])
     with pytest.raises(ConfigError, match="'reviews-test' already exists"):
         register_test_split(other, "reviews-test")
@@ -58,11 +61,3 @@ def test_unknown_name_is_one_line_exit_2(tmp_path: Path) -> None:
     proc = run_cli([*isolated(tmp_path), "task=classification", "task.data.path=mlflow-dataset:nope",
                     "model=replay", f"model.path={tmp_path / 'x.jsonl'}"])
     assert_one_line_error(proc, "no MLflow evaluation dataset named 'nope'", "task.data.path=mlflow-dataset:nope")
-
-
-def test_unknown_name_suggests_close_match(tmp_path: Path) -> None:
-    cfg = compose_run([*isolated(tmp_path), "task=classification", "task.limit=2"])
-    register_test_split(cfg, "reviews-test")
-    bad = compose_run([*isolated(tmp_path), "task=classification", "task.data.path=mlflow-dataset:reviews-tset"])
-    with pytest.raises(DataError, match="did you mean: reviews-test"):
-        load_task_data(bad.task, f"sqlite:///{tmp_path / 'mlflow.db'}")

@@ -38,6 +38,17 @@ def run(tmp: Path, *extra: str) -> Any:
     return evaluate(cfg, quiet=True)
 
 
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One store for this module's runs (each test reads only its own runs): creating one costs seconds."""
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="module")
+def first(store: Path) -> Any:
+    return run(store)
+
+
 def client(tmp: Path) -> Any:
     from mlflow.tracking import MlflowClient
 
@@ -50,8 +61,8 @@ def traces_of(tmp: Path, run_id: str) -> list[Any]:
     return list(c.search_traces(locations=[exp], run_id=run_id, max_results=1000))
 
 
-def test_one_trace_per_example_with_assessments_equal_to_predictions(tmp_path: Path) -> None:
-    result = run(tmp_path)
+def test_one_trace_per_example_with_assessments_equal_to_predictions(store: Path, first: Any) -> None:
+    result, tmp_path = first, store
     rows = [json.loads(x) for x in (Path(result.output_dir) / "predictions.jsonl").read_text().splitlines()]
     traces = traces_of(tmp_path, result.mlflow_run_id)
     assert len(traces) == len(rows) == N
@@ -77,8 +88,8 @@ def test_one_trace_per_example_with_assessments_equal_to_predictions(tmp_path: P
     assert run_tags["harness.traces"] == str(N) and "harness.missing" not in run_tags
 
 
-def test_dataset_input_digest_is_the_fingerprint(tmp_path: Path) -> None:
-    result = run(tmp_path)
+def test_dataset_input_digest_is_the_fingerprint(store: Path, first: Any) -> None:
+    result, tmp_path = first, store
     inputs = client(tmp_path).get_run(result.mlflow_run_id).inputs.dataset_inputs
     assert len(inputs) == 1
     ds = inputs[0].dataset
@@ -90,8 +101,8 @@ def test_dataset_input_digest_is_the_fingerprint(tmp_path: Path) -> None:
     assert [(t.key, t.value) for t in inputs[0].tags] == [("mlflow.data.context", "eval")]
 
 
-def test_prompt_version_reused_when_unchanged_and_new_when_changed(tmp_path: Path) -> None:
-    first = run(tmp_path)
+def test_prompt_version_reused_when_unchanged_and_new_when_changed(store: Path, first: Any) -> None:
+    tmp_path = store
     second = run(tmp_path)
     changed = run(tmp_path, "task.system=Answer with one word.")
     c = client(tmp_path)
@@ -107,14 +118,15 @@ def test_prompt_version_reused_when_unchanged_and_new_when_changed(tmp_path: Pat
     assert c.get_run(changed.mlflow_run_id).data.tags["harness.prompt"] == f"prompts:/{name}/2"
 
 
-def test_traces_off(tmp_path: Path) -> None:
+def test_traces_off(store: Path) -> None:
+    tmp_path = store
     result = run(tmp_path, "tracking.traces=false")
     assert traces_of(tmp_path, result.mlflow_run_id) == []
     assert client(tmp_path).get_run(result.mlflow_run_id).data.tags["harness.traces"] == "off"
 
 
 def test_trace_store_failure_keeps_the_evaluation_and_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from mlflow.tracing.client import TracingClient
 
@@ -122,6 +134,7 @@ def test_trace_store_failure_keeps_the_evaluation_and_says_so(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(TracingClient, "start_trace", disk_full)
+    tmp_path = store
     result = run(tmp_path)
     assert (Path(result.output_dir) / "predictions.jsonl").exists()
     run_info = client(tmp_path).get_run(result.mlflow_run_id)
