@@ -208,6 +208,7 @@ def _train_and_record(
     cfg: TuneConfig, base: HFModelConfig, pairs: Sequence[Any], manifest: Mapping[str, Any],
     out: Path, confs: Path, t0: float,
 ) -> TuneResult:
+    from harness.tracking.pointers import log_adapter_pointer
     from harness.tracking.recorder import Tracker, flatten
 
     tracker = Tracker(cfg.tracking) if cfg.tracking.enabled else None
@@ -246,6 +247,7 @@ def _train_and_record(
             })
             tracker.log_tags({"harness.adapter": adapter_hash, "harness.tuning_cost_usd": f"{cost:.6f}",
                               "harness.device": str(stats["device"]), "harness.adapter_dir": str(out)})
+            log_adapter_pointer(tracker, out, adapter_hash)  # artifact adapter/pointer.json: path, hash, files
             tracker.finish()
     except BaseException as exc:
         if tracker:

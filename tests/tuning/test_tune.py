@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from tune_fixtures import Workspace, tiny_config
@@ -66,6 +67,11 @@ def test_tiny_tune_writes_adapter_config_and_mlflow_run(tiny_tune: TuneResult, w
     assert run.data.metrics["tuning_cost_usd"] >= 0 and run.data.metrics["tuning.wall_s"] > 0
     history = MlflowClient(workspace.tracking_uri).get_metric_history(run.info.run_id, "train.loss")
     assert [m.step for m in history] == [1, 2]
+    pointer = json.loads(Path(MlflowClient(workspace.tracking_uri).download_artifacts(
+        run.info.run_id, "adapter/pointer.json", str(workspace.root))).read_text())
+    assert pointer["path"] == str(tiny_tune.adapter_dir.resolve()) and pointer["hash"] == tiny_tune.adapter_hash
+    weights = tiny_tune.adapter_dir / "adapter_model.safetensors"
+    assert pointer["files"]["adapter_model.safetensors"] == weights.stat().st_size
     assert run.data.params["tune.rank"] == "4"
 
 
