@@ -70,7 +70,10 @@ def log_comparison(comp: Comparison, out: Path, tracking_uri: str | None) -> str
         "harness.compare.candidates": ",".join(c.run.run_id for c in comp.candidates),
         "harness.compare.primary_metric": comp.primary,
         "harness.compare.verdict": "; ".join(f"{c.run.run_id}={c.verdict.value}" for c in comp.candidates),
-        "mlflow.note.content": comp.headline(),
+        "mlflow.note.content": comp.headline() + "\n\n" + _run_links(comp, exp_id),
+        # one tag per compared run, so a search (`tags."harness.compare.run.baseline" = '<id>'`) finds it
+        "harness.compare.run.baseline": comp.baseline.run_id,
+        **{f"harness.compare.run.c{i}": c.run.run_id for i, c in enumerate(comp.candidates)},
     }
     run = client.create_run(exp_id, run_name=f"compare-{comp.baseline.run_id[:8]}", tags=tags)
     run_id = str(run.info.run_id)
@@ -85,3 +88,13 @@ def log_comparison(comp: Comparison, out: Path, tracking_uri: str | None) -> str
         client.log_artifact(run_id, str(out / name))
     client.set_terminated(run_id, "FINISHED")
     return run_id
+
+
+def _run_links(comp: Comparison, exp_id: str) -> str:
+    """Markdown links (the run page's description) to the compared runs in MLflow's UI."""
+    runs = [("baseline", comp.baseline), *((f"candidate {i}", c.run) for i, c in enumerate(comp.candidates))]
+
+    def text(label: str) -> str:  # a label holds "[run id]": escaped, or the link breaks
+        return label.replace("[", "\\[").replace("]", "\\]")
+
+    return "\n".join(f"- {role}: [{text(r.label)}](#/experiments/{exp_id}/runs/{r.run_id})" for role, r in runs)

@@ -166,6 +166,11 @@ def test_run_compare_writes_reports_and_logs_a_comparison_run(
     run = MlflowClient(tracking_uri).get_run(out.mlflow_run_id)
     assert run.data.tags["harness.compare.baseline"] == store["base"]
     assert run.data.tags["harness.compare.candidates"] == f"{store['tuned']},{store['same_cheaper']}"
+    tags, exp = run.data.tags, run.info.experiment_id
+    assert (tags["harness.compare.run.baseline"], tags["harness.compare.run.c0"], tags["harness.compare.run.c1"]) == (
+        store["base"], store["tuned"], store["same_cheaper"])
+    for rid in (store["base"], store["tuned"], store["same_cheaper"]):
+        assert f"(#/experiments/{exp}/runs/{rid})" in tags["mlflow.note.content"]
     arts = {a.path for a in MlflowClient(tracking_uri).list_artifacts(out.mlflow_run_id)}
     assert {"report.md", "report.html", "comparison.json"} <= arts
 
