@@ -12,8 +12,9 @@
    paired statistics of harness.compare, Holm across the sizes, and state the
    crossing point (harness.curve.crossing).
 5. Write the PNG and curve.json into <results_dir>/curve/<task>/<model>/<timestamp>/,
-   and log one parent MLflow run (kind=curve) with both; the evaluation and
-   tuning runs stay ordinary runs of their own.
+   and log both on one parent MLflow run (kind=curve), opened before any work;
+   the tuning and evaluation runs are ordinary runs, linked to it as children
+   (tracking.parent_run_id, as a sweep's cells are).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.config.schema import HFModelConfig, RunConfig, TaskConfig
+from harness.config.schema import HFModelConfig, RunConfig, TaskConfig, TrackingConfig
 from harness.core.errors import ConfigError
 from harness.core.records import RunResult
 from harness.curve.config import CurveConfig
@@ -98,7 +99,7 @@ def run_curve(cfg: CurveConfig, say: Callable[[str], None] = print) -> CurveOutc
     """Tune at each size, evaluate everything on the same test split, judge, plot and log."""
     from harness.compare.verdict import VerdictRules
     from harness.tune.cli import load_config as load_tune_config
-    from harness.tune.local import TuneConfig, tune
+    from harness.tune.local import TuneConfig
 
     t0 = time.perf_counter()
     base, sizes = check(cfg)
@@ -107,23 +108,59 @@ def run_curve(cfg: CurveConfig, say: Callable[[str], None] = print) -> CurveOutc
     except ConfigError as exc:
         raise ConfigError(f"tune={list(cfg.tune)}: {exc}") from None
     assert isinstance(tune_defaults, TuneConfig)
-    task, primary = cfg.task, cfg.task.primary_metric
+    primary = cfg.task.primary_metric
+    tracker = _start_parent(cfg, base, sizes) if cfg.tracking.enabled else None
+    try:
+        # the tuning and evaluation runs become the parent's children in the MLflow UI (as a sweep's cells do)
+        children = dataclasses.replace(cfg.tracking, parent_run_id=tracker.run_id) if tracker else cfg.tracking
+        bands, tuned, method = _measure(cfg, base, sizes, tune_defaults, children, say)
+        rules = VerdictRules(margin=cfg.margin, alpha=cfg.alpha, min_n=cfg.min_n, max_mde=cfg.max_mde)
+        references = tuple(_judge(method, label, ref, tuned, primary, rules) for label, ref in bands)
+        points = tuple(
+            [_point(label, None, r, primary) for label, r in bands]
+            + [_point(f"n={size}", size, r, primary) for size, r, _, _ in tuned]
+        )
+        out = _out_dir(cfg)
+        plot = draw(points, primary, f"{cfg.task.name}: {method} on {base.name} vs prompting", out / "curve.png",
+                    f"{method} (0-shot)")
+        rows = table_rows(points, references, tuned)
+        table = out / "curve.json"
+        summary = {"task": cfg.task.name, "base_model": base.name, "primary_metric": primary, "method": method,
+                   "seed": cfg.seed, "sizes": sizes, "crossing": [r.sentence for r in references], "rows": rows}
+        table.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        wall = time.perf_counter() - t0
+        if tracker:
+            _record(tracker, method, references, rows, [plot, table], wall)
+    except BaseException as exc:
+        if tracker:
+            tracker.fail(f"{type(exc).__name__}: {exc}")
+        raise
+    return CurveOutcome(points, references, out, plot, table, tracker.run_id if tracker else None, wall)
+
+
+def _measure(
+    cfg: CurveConfig, base: HFModelConfig, sizes: Sequence[int], tune_defaults: Any, tracking: TrackingConfig,
+    say: Callable[[str], None],
+) -> tuple[list[tuple[str, RunResult]], list[tuple[int, RunResult, float, bool]], str]:
+    """The base bands (few-shot first), then per size: tune (or reuse) and evaluate zero-shot."""
+    from harness.tune.local import tune
+
+    task = cfg.task
     zero_task = dataclasses.replace(task, shots=0)
     total = 1 + (task.shots > 0) + 2 * len(sizes)
     step = iter(range(1, total + 1))
-
     say(f"[{next(step)}/{total}] {base.name} 0-shot on {task.name}")
-    bands = [("0-shot", _evaluate(cfg, zero_task, base))]
+    bands = [("0-shot", _evaluate(cfg, zero_task, base, tracking))]
     if task.shots > 0:
         say(f"[{next(step)}/{total}] {base.name} {task.shots}-shot")
-        bands.insert(0, (f"{task.shots}-shot", _evaluate(cfg, task, base)))
+        bands.insert(0, (f"{task.shots}-shot", _evaluate(cfg, task, base, tracking)))
     confs = (Path(cfg.results_dir) / "curve" / "conf").resolve()
     tuned: list[tuple[int, RunResult, float, bool]] = []
     method = "tuned"
     for size in sizes:
         tcfg = dataclasses.replace(
             tune_defaults, task=task, model=base, name=f"{cfg.name}_n{size}", max_train_examples=size,
-            seed=cfg.seed, nested=True, adapters_dir=cfg.adapters_dir, conf_dir=str(confs), tracking=cfg.tracking,
+            seed=cfg.seed, nested=True, adapters_dir=cfg.adapters_dir, conf_dir=str(confs), tracking=tracking,
         )
         say(f"[{next(step)}/{total}] tune {tcfg.name} on {size} examples")
         made = tune(tcfg)
@@ -131,34 +168,14 @@ def run_curve(cfg: CurveConfig, say: Callable[[str], None] = print) -> CurveOutc
         method = _METHODS.get(variant.variant, variant.variant)
         how = "reused adapter" if made.cached else f"tuned in {made.wall_s:.0f}s"
         say(f"[{next(step)}/{total}] evaluate {made.name} ({how})")
-        tuned.append((size, _evaluate(cfg, zero_task, variant), made.wall_s, made.cached))
-
-    rules = VerdictRules(margin=cfg.margin, alpha=cfg.alpha, min_n=cfg.min_n, max_mde=cfg.max_mde)
-    references = tuple(_judge(method, label, ref, tuned, primary, rules) for label, ref in bands)
-    points = tuple(
-        [_point(label, None, r, primary) for label, r in bands]
-        + [_point(f"n={size}", size, r, primary) for size, r, _, _ in tuned]
-    )
-    out = _out_dir(cfg)
-    plot = draw(points, primary, f"{task.name}: {method} on {base.name} vs prompting", out / "curve.png",
-                f"{method} (0-shot)")
-    rows = table_rows(points, references, tuned)
-    table = out / "curve.json"
-    table.write_text(json.dumps({"task": task.name, "base_model": base.name, "primary_metric": primary,
-                                 "method": method, "seed": cfg.seed, "sizes": sizes,
-                                 "crossing": [r.sentence for r in references], "rows": rows}, indent=2) + "\n",
-                     encoding="utf-8")
-    wall = time.perf_counter() - t0
-    run_id = None
-    if cfg.tracking.enabled:
-        run_id = _log_parent(cfg, base, sizes, method, references, rows, [plot, table], wall)
-    return CurveOutcome(points, references, out, plot, table, run_id, wall)
+        tuned.append((size, _evaluate(cfg, zero_task, variant, tracking), made.wall_s, made.cached))
+    return bands, tuned, method
 
 
-def _evaluate(cfg: CurveConfig, task: TaskConfig, model: HFModelConfig) -> RunResult:
+def _evaluate(cfg: CurveConfig, task: TaskConfig, model: HFModelConfig, tracking: TrackingConfig) -> RunResult:
     from harness.run.runner import evaluate
 
-    run = RunConfig(task=task, model=model, tracking=cfg.tracking, cache=cfg.cache, results_dir=cfg.results_dir,
+    run = RunConfig(task=task, model=model, tracking=tracking, cache=cfg.cache, results_dir=cfg.results_dir,
                     bootstrap_resamples=cfg.bootstrap_resamples, progress=False)
     return evaluate(run, quiet=True)
 
@@ -235,41 +252,39 @@ def _out_dir(cfg: CurveConfig) -> Path:
     raise RuntimeError(f"could not create a fresh folder under {base}")
 
 
-def _log_parent(cfg: CurveConfig, base: HFModelConfig, sizes: Sequence[int], method: str,
-                refs: Sequence[Reference], rows: Sequence[dict[str, Any]], files: Sequence[Path], wall: float) -> str:
-    """One MLflow run for the whole curve. No harness.model/harness.task tags: those select evaluation runs."""
+def _start_parent(cfg: CurveConfig, base: HFModelConfig, sizes: Sequence[int]) -> Any:
+    """The curve's MLflow run, opened before any work. No harness.model/harness.task tags: those select evaluations."""
     from harness.tracking.recorder import Tracker, flatten
 
     tracker = Tracker(cfg.tracking)
     params = flatten({"task": cfg.task.name, "base_model": base.name, "sizes": list(sizes), "seed": cfg.seed,
                       "shots": cfg.task.shots, "tune": list(cfg.tune), "primary_metric": cfg.task.primary_metric})
-    tags = {
-        "harness.kind": "curve",
-        "harness.curve.task": cfg.task.name,
-        "harness.curve.base_model": base.name,
+    tags = {"harness.kind": "curve", "harness.curve.task": cfg.task.name, "harness.curve.base_model": base.name}
+    tracker.start(f"curve/{cfg.task.name}/{base.name}", params, tags)
+    return tracker
+
+
+def _record(tracker: Any, method: str, refs: Sequence[Reference], rows: Sequence[dict[str, Any]],
+            files: Sequence[Path], wall: float) -> None:
+    """The curve's results on its run: metrics per point, the crossing, the plot and the table; then FINISHED."""
+    metrics = {"wall_s": wall}
+    for row in rows:
+        key = f"n{row['train_examples']}" if row["train_examples"] else row["model"].replace("-", "_")
+        metrics[f"{key}.value"] = row["value"]
+        for end in ("ci_low", "ci_high"):
+            if row[end] is not None:
+                metrics[f"{key}.{end}"] = row[end]
+    for ref in refs:
+        found = crossing(ref.steps)
+        if found is not None:  # absent: not within the sizes tried
+            metrics[f"crossing.vs_{ref.label.replace('-', '_')}"] = float(found)
+    tracker.log_metrics(metrics)
+    tracker.log_tags({
         "harness.curve.method": method,
         "harness.curve.runs": ",".join(str(r["run_id"]) for r in rows),
         "harness.curve.crossing": " | ".join(r.sentence for r in refs),
         "mlflow.note.content": "\n".join(r.sentence for r in refs),
-    }
-    tracker.start(f"curve/{cfg.task.name}/{base.name}", params, tags)
-    try:
-        metrics = {"wall_s": wall}
-        for row in rows:
-            key = f"n{row['train_examples']}" if row["train_examples"] else row["model"].replace("-", "_")
-            metrics[f"{key}.value"] = row["value"]
-            for end in ("ci_low", "ci_high"):
-                if row[end] is not None:
-                    metrics[f"{key}.{end}"] = row[end]
-        for ref in refs:
-            found = crossing(ref.steps)
-            if found is not None:  # absent: not within the sizes tried
-                metrics[f"crossing.vs_{ref.label.replace('-', '_')}"] = float(found)
-        tracker.log_metrics(metrics)
-        tracker.log_artifacts(files)
-        tracker.log_table(rows, "curve_table.json")
-        tracker.finish()
-    except BaseException as exc:
-        tracker.fail(f"{type(exc).__name__}: {exc}")
-        raise
-    return str(tracker.run_id)
+    })
+    tracker.log_artifacts(files)
+    tracker.log_table(rows, "curve_table.json")
+    tracker.finish()

@@ -185,8 +185,11 @@ def test_tiny_curve_end_to_end_on_gemma(tmp_path: Path, capsys: pytest.CaptureFi
     assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"curve.png", "curve.json", "curve_table.json"}
     assert run.data.tags["harness.curve.crossing"].startswith("LoRA beats 1-shot")
     assert "harness.model" not in run.data.tags  # would make compare mistake it for an evaluation run
-    evals = run.data.tags["harness.curve.runs"].split(",")
-    assert len(evals) == 4 and all(client.get_run(r).data.tags["harness.task"] == "classification" for r in evals)
+    evals = [client.get_run(r) for r in run.data.tags["harness.curve.runs"].split(",")]
+    assert len(evals) == 4 and all(r.data.tags["harness.task"] == "classification" for r in evals)
+    children = client.search_runs([run.info.experiment_id], f"tags.`mlflow.parentRunId` = '{run.info.run_id}'")
+    kinds = sorted(r.data.tags.get("harness.kind", "evaluation") for r in children)
+    assert kinds == ["evaluation"] * 4 + ["tuning"] * 2  # 0-shot, 1-shot, two tuned variants; two tunes
 
     t0 = time.perf_counter()
     assert main(args) == 0  # cached adapters and responses: no training, no generation
