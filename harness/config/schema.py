@@ -122,6 +122,7 @@ class DataConfig:
     input_field: str = "input"
     target_field: str | None = "target"
     id_field: str | None = None  # None: ids are row numbers
+    quoting: str | None = None  # .csv/.tsv: standard (CSV quoting) | none (quotes are text); None: by suffix
 
 
 @dataclass

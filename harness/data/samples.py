@@ -1,8 +1,8 @@
-"""Loads a task's data through Hugging Face `datasets` into Samples.
+"""Loads a task's data into Samples: local files, Hub data sets, MLflow evaluation datasets.
 
-Local files (.jsonl/.json/.csv/.tsv, optionally .gz) and Hub ids go through
-`datasets.load_dataset`. When the library rejects a file, we re-read it line
-by line only to say *which* row is bad; the library stays the loader.
+Local files (.jsonl/.json/.csv/.tsv, optionally .gz) are read by `harness.data.files`,
+exactly as written (every CSV/TSV cell is text); Hub ids go through
+`datasets.load_dataset`, imported only then.
 
 Rows in Gemini's tuning format (`{"contents": [user turn, model turn]}`)
 map the user text to the input and the model text to the target, so the
@@ -11,10 +11,7 @@ tutorial's train files serve as few-shot / train data as they are.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
-import io
 import json
 import logging
 import random
@@ -26,7 +23,7 @@ from typing import Any
 from harness.config.schema import DataConfig, TaskConfig
 from harness.core.errors import DataError, suggest
 from harness.core.records import Sample
-from harness.data import mlflow_dataset
+from harness.data import files, mlflow_dataset
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +104,7 @@ def _load_split(cfg: DataConfig, path: str, split: str) -> tuple[list[dict[str, 
     fmt = _FORMATS.get(_suffix(path))
     if fmt is None:
         raise DataError(f"{path}: unsupported data file type; use .jsonl, .json, .csv or .tsv (optionally .gz)")
-    return _load_local(file, fmt), str(path)
+    return _load_local(file, cfg), str(path)
 
 
 def _load_hub(cfg: DataConfig, path: str, split: str) -> list[dict[str, Any]]:
@@ -120,80 +117,10 @@ def _load_hub(cfg: DataConfig, path: str, split: str) -> list[dict[str, Any]]:
     return list(ds.to_list())
 
 
-def _load_local(file: Path, fmt: str) -> list[dict[str, Any]]:
-    import datasets
-
-    parsed = _precheck(file, fmt)
-    if parsed is not None:
-        # JSON Lines: use the rows exactly as parsed. pyarrow's JSON type inference
-        # turns ISO date strings into timestamps, which would silently rewrite gold
-        # answers ("2024-03-05" -> "2024-03-05 00:00:00").
-        return parsed
-    kwargs: dict[str, Any] = {}
-    if fmt == "csv":
-        # every column as text: type inference would turn ids like "007" into 7
-        header = _csv_header(file)
-        kwargs["features"] = datasets.Features({name: datasets.Value("string") for name in header})
-        if _suffix(str(file)) == ".tsv":
-            kwargs["delimiter"] = "\t"
-    try:
-        ds = datasets.load_dataset(fmt, data_files=str(file), split="train", **kwargs)
-    except Exception as exc:
-        raise DataError(f"{file}: cannot be read as {fmt}: {_first_line(exc)}") from None
-    return list(ds.to_list())
-
-
-def _csv_header(file: Path) -> list[str]:
-    opener = gzip.open if file.suffix == ".gz" else open
-    with opener(file, "rt", encoding="utf-8", newline="") as fh:
-        delimiter = "\t" if _suffix(str(file)) == ".tsv" else ","
-        return next(csv.reader(fh, delimiter=delimiter), [])
-
-
-def _precheck(file: Path, fmt: str) -> list[dict[str, Any]] | None:
-    """Find the first undecodable or malformed row, so the error can name it.
-
-    `datasets` reports such problems deep inside Arrow errors without a row
-    number; a linear scan is cheap next to loading and makes the message
-    actionable. For JSON Lines the scan parses every row anyway; those rows
-    are returned and used as the data.
-    """
-    opener = gzip.open if file.suffix == ".gz" else open
-    try:
-        with opener(file, "rb") as fh:
-            raw = fh.read()
-    except (OSError, EOFError) as exc:
-        raise DataError(f"{file}: cannot read file: {exc}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bad_line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(f"{file}:{bad_line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x})") from None
-    if not text.strip():
-        raise DataError(f"{file}: the data set is empty")
-    if fmt == "json" and _suffix(str(file)) == ".jsonl":
-        rows: list[dict[str, Any]] = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{file}:{lineno}: malformed JSON row: {exc.msg}") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{file}:{lineno}: a row must be a JSON object, got {type(row).__name__}")
-            rows.append(row)
-        return rows
-    elif fmt == "csv":
-        delimiter = "\t" if _suffix(str(file)) == ".tsv" else ","
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        header = next(reader, [])
-        for rowno, row in enumerate(reader, 1):
-            if row and len(row) != len(header):
-                raise DataError(
-                    f"{file}: row {rowno} (line {reader.line_num}) has {len(row)} columns, header has {len(header)}"
-                )
-    return None
+def _load_local(file: Path, cfg: DataConfig) -> list[dict[str, Any]]:
+    # not through `datasets`: its type inference rewrites values ("007" -> 7, "NA" -> missing,
+    # ISO dates -> timestamps) and its import costs about a second
+    return files.read_rows(file, _suffix(str(file)), cfg.quoting)
 
 
 def _first_line(exc: BaseException) -> str:
