@@ -156,6 +156,21 @@ def test_user_mistakes_are_one_line_exit_2(
     assert not (tmp_path / "results").exists() and not (tmp_path / "adapters").exists()  # nothing ran
 
 
+def test_a_failed_curve_marks_its_parent_run_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The parent run is opened before any work; a failure (here: the cache path is under a file) marks it FAILED."""
+    from mlflow.tracking import MlflowClient
+
+    (tmp_path / "file").write_text("")
+    args = _args(tmp_path, "sizes=[2]")
+    args[2] = f"cache.path={tmp_path / 'file' / 'cache.sqlite'}"
+    assert main(args) == 2
+    assert "response cache" in capsys.readouterr().err
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert [(r.data.tags.get("harness.kind"), r.info.status) for r in runs] == [("curve", "FAILED")]
+    assert "response cache" in runs[0].data.tags["harness.failure"]
+
+
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert "usage: python -m harness.curve" in capsys.readouterr().out
