@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.config.schema import HFModelConfig, RunConfig, TaskConfig, TrackingConfig
 from harness.core.errors import ConfigError
@@ -34,6 +34,10 @@ from harness.core.records import RunResult
 from harness.curve.config import CurveConfig
 from harness.curve.crossing import Step, crossing, sentence, steps
 from harness.curve.plot import Point, draw
+
+if TYPE_CHECKING:  # imported where used: MLflow and the tuning stack load only when a curve runs
+    from harness.tracking.recorder import Tracker
+    from harness.tune.local import TuneConfig
 
 # keys of conf/tune.yaml the curve sets itself; a `tune=[...]` override of them would be silently lost
 _OWNED = ("task", "model", "name", "max_train_examples", "seed", "nested", "adapters_dir", "conf_dir", "tracking")
@@ -139,7 +143,7 @@ def run_curve(cfg: CurveConfig, say: Callable[[str], None] = print) -> CurveOutc
 
 
 def _measure(
-    cfg: CurveConfig, base: HFModelConfig, sizes: Sequence[int], tune_defaults: Any, tracking: TrackingConfig,
+    cfg: CurveConfig, base: HFModelConfig, sizes: Sequence[int], tune_defaults: TuneConfig, tracking: TrackingConfig,
     say: Callable[[str], None],
 ) -> tuple[list[tuple[str, RunResult]], list[tuple[int, RunResult, float, bool]], str]:
     """The base bands (few-shot first), then per size: tune (or reuse) and evaluate zero-shot."""
@@ -252,7 +256,7 @@ def _out_dir(cfg: CurveConfig) -> Path:
     raise RuntimeError(f"could not create a fresh folder under {base}")
 
 
-def _start_parent(cfg: CurveConfig, base: HFModelConfig, sizes: Sequence[int]) -> Any:
+def _start_parent(cfg: CurveConfig, base: HFModelConfig, sizes: Sequence[int]) -> Tracker:
     """The curve's MLflow run, opened before any work. No harness.model/harness.task tags: those select evaluations."""
     from harness.tracking.recorder import Tracker, flatten
 
@@ -264,7 +268,7 @@ def _start_parent(cfg: CurveConfig, base: HFModelConfig, sizes: Sequence[int]) -
     return tracker
 
 
-def _record(tracker: Any, method: str, refs: Sequence[Reference], rows: Sequence[dict[str, Any]],
+def _record(tracker: Tracker, method: str, refs: Sequence[Reference], rows: Sequence[dict[str, Any]],
             files: Sequence[Path], wall: float) -> None:
     """The curve's results on its run: metrics per point, the crossing, the plot and the table; then FINISHED."""
     metrics = {"wall_s": wall}
