@@ -1,6 +1,6 @@
 """Paired comparison of evaluation runs: did tuning pay off?
 
-stats       pure paired statistics (bootstrap, McNemar, Wilcoxon, Holm, MDE)
+stats       pure paired statistics (bootstrap, McNemar, paired t, Wilcoxon, Holm, MDE)
 verdict     per-metric comparisons and the verdict rules
 runs        finding runs in MLflow and aligning their examples
 comparison  `compare_runs`: runs in, verdicts out (pure)

@@ -9,6 +9,7 @@ and a difference is always `b - a` (positive = the candidate scores higher).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from scipy import stats as sst
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 from statsmodels.stats.multitest import multipletests
 
+from harness.core.bootstrap import bootstrap_means
+
 ALPHA = 0.05
 POWER = 0.8
 
@@ -27,7 +30,7 @@ POWER = 0.8
 class TestResult:
     """A two-sided test of 'no difference'."""
 
-    test: str  # mcnemar | wilcoxon | bootstrap
+    test: str  # mcnemar | t | wilcoxon | bootstrap
     statistic: float
     p_value: float
 
@@ -57,15 +60,22 @@ def is_binary(*samples: ArrayLike) -> bool:
 
 
 def _bootstrap_means(d: NDArray[np.float64], resamples: int, seed: int) -> NDArray[np.float64]:
-    """Means of `d` over resampled example indices.
+    """Means of `d` over resampled example indices, drawn in bounded memory (harness.core.bootstrap).
 
     Resampling indices of the differences is resampling the examples jointly:
     each drawn example brings both its baseline and its candidate score.
     """
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, d.size, size=(resamples, d.size))
-    means: NDArray[np.float64] = d[idx].mean(axis=1)
-    return means
+    return bootstrap_means(d, resamples, seed)
+
+
+def sign_flip_floor(k: int) -> float:
+    """2 * 0.5**k (at most 1): the smallest two-sided p any test of a symmetric null can give.
+
+    With k non-zero paired differences there are 2**k equally likely sign
+    patterns under 'no difference', so even k changes all in one direction
+    are a 2 / 2**k event: one example can never be evidence (p = 1).
+    """
+    return 1.0 if k < 1 else min(1.0, 2.0 ** (1 - k))
 
 
 def paired_bootstrap_ci(
@@ -85,16 +95,20 @@ def paired_bootstrap_pvalue(a: ArrayLike, b: ArrayLike, *, resamples: int = 2000
 
     The bootstrap distribution is shifted to the null (centred on 0) and the
     p-value is the share of resampled means at least as far from 0 as the
-    observed one, with the +1 correction so it is never exactly 0.
+    observed one, with the +1 correction so it is never exactly 0, and never
+    below `sign_flip_floor` of the non-zero differences (n = 1 gives p = 1).
     """
     x, y = _pair(a, b)
     d = y - x
     observed = float(d.mean())
-    if np.all(d == 0):
-        return TestResult("bootstrap", 0.0, 1.0)
+    if np.all(d == 0) or d.size < 2:
+        return TestResult("bootstrap", observed, 1.0)
     centred = _bootstrap_means(d, resamples, seed) - observed
     extreme = int(np.sum(np.abs(centred) >= abs(observed) - 1e-12))
-    return TestResult("bootstrap", observed, (extreme + 1) / (resamples + 1))
+    # a constant difference gives a bootstrap distribution of zero width (p = 1 / (R + 1) at any n):
+    # no p below what the sign pattern of the non-zero differences allows
+    p = max((extreme + 1) / (resamples + 1), sign_flip_floor(int(np.count_nonzero(d))))
+    return TestResult("bootstrap", observed, p)
 
 
 def discordant_counts(a: ArrayLike, b: ArrayLike) -> tuple[int, int]:
@@ -128,6 +142,25 @@ def wilcoxon_signed_rank(a: ArrayLike, b: ArrayLike) -> TestResult:
     return TestResult("wilcoxon", float(res.statistic), float(res.pvalue))
 
 
+def paired_t_test(a: ArrayLike, b: ArrayLike) -> TestResult:
+    """Two-sided paired t-test of mean(b - a) == 0 (`scipy.stats.ttest_rel`).
+
+    It tests the mean difference, the effect the verdict reports with its
+    bootstrap CI. Degenerate samples: one example, or no non-zero
+    difference, is no evidence (p = 1); the same non-zero change on every
+    example (zero spread, where t is infinite) gets the exact sign-test p of
+    n same-sign changes, `sign_flip_floor(n)`.
+    """
+    x, y = _pair(a, b)
+    d = y - x
+    if d.size < 2 or not np.any(d):
+        return TestResult("t", 0.0, 1.0)
+    if np.ptp(d) <= 1e-12 * float(np.abs(d).max()):
+        return TestResult("t", math.copysign(math.inf, float(d.mean())), sign_flip_floor(d.size))
+    res = sst.ttest_rel(y, x)
+    return TestResult("t", float(res.statistic), float(res.pvalue))
+
+
 def holm(p_values: Sequence[float], alpha: float = ALPHA) -> tuple[list[bool], list[float]]:
     """Holm step-down correction: (reject, adjusted p-values), in input order."""
     if not p_values:
@@ -136,6 +169,7 @@ def holm(p_values: Sequence[float], alpha: float = ALPHA) -> tuple[list[bool], l
     return [bool(r) for r in reject], [float(p) for p in adjusted]
 
 
+@functools.cache  # a pure function of alpha, asked once per metric and comparison
 def min_discordant_for_significance(alpha: float = ALPHA) -> int:
     """Fewest discordant pairs with which exact McNemar can reach p < alpha.
 
@@ -148,11 +182,33 @@ def min_discordant_for_significance(alpha: float = ALPHA) -> int:
     return k
 
 
+def difference_sd(a: ArrayLike, b: ArrayLike) -> float:
+    """s_d behind the MDE: sqrt of the discordant-pair rate for binary outcomes, else the SD of b - a.
+
+    The discordant rate (n10 + n01) / n is the variance of a binary paired
+    difference under 'no change' (Connor's approximation for McNemar).
+    """
+    x, y = _pair(a, b)
+    if is_binary(x, y):
+        n10, n01 = discordant_counts(x, y)
+        return math.sqrt((n10 + n01) / x.size)
+    return float((y - x).std(ddof=1)) if x.size > 1 else 0.0
+
+
+def mde_from_sd(sd: float, n: int, binary: bool, *, alpha: float = ALPHA, power: float = POWER) -> float:
+    """(z_{1-alpha/2} + z_power) * sd / sqrt(n), and for binary metrics never below k_min(alpha) / n."""
+    z = float(sst.norm.ppf(1 - alpha / 2) + sst.norm.ppf(power))
+    mde = z * sd / math.sqrt(n)
+    if binary:
+        mde = max(mde, min_discordant_for_significance(alpha) / n)
+    return mde
+
+
 def minimum_detectable_effect(a: ArrayLike, b: ArrayLike, *, alpha: float = ALPHA, power: float = POWER) -> float:
     """Smallest |mean difference| detectable at this n (two-sided alpha, given power).
 
     Normal approximation for a paired mean: MDE = (z_{1-alpha/2} + z_power) * s_d / sqrt(n),
-    where s_d is the standard deviation of the paired differences.
+    where s_d is the standard deviation of the paired differences (`difference_sd`).
 
     * Binary outcomes: s_d**2 is the discordant-pair rate (n10 + n01) / n, the
       variance of the difference under 'no change' (Connor's approximation for
@@ -163,20 +219,12 @@ def minimum_detectable_effect(a: ArrayLike, b: ArrayLike, *, alpha: float = ALPH
       detected); for continuous ones the MDE is 0, i.e. any consistent change
       would have been seen. The verdict's min_n keeps this from meaning much
       on a tiny sample.
+
+    `alpha` is the level the test must reach: in a comparison of m tests
+    under Holm, the verdict passes alpha / m (see verdict.apply_holm).
     """
     x, y = _pair(a, b)
-    n = x.size
-    z = float(sst.norm.ppf(1 - alpha / 2) + sst.norm.ppf(power))
-    d = y - x
-    if is_binary(x, y):
-        n10, n01 = discordant_counts(x, y)
-        var_d = (n10 + n01) / n
-    else:
-        var_d = float(d.var(ddof=1)) if n > 1 else 0.0
-    mde = z * math.sqrt(var_d / n)
-    if is_binary(x, y):
-        mde = max(mde, min_discordant_for_significance(alpha) / n)
-    return mde
+    return mde_from_sd(difference_sd(x, y), x.size, is_binary(x, y), alpha=alpha, power=power)
 
 
 def break_even_requests(tuning_cost_usd: float, base_cost_per_request: float, cand_cost_per_request: float) -> float:

@@ -1,13 +1,18 @@
 """Per-metric paired comparisons and the verdict rules.
 
 For each metric a candidate is compared with the baseline on the same
-examples: binary metrics with exact McNemar, continuous ones with the
-Wilcoxon signed-rank test, both with a paired bootstrap CI of the mean
-difference. P-values are Holm-corrected across every (candidate, metric)
-test in one comparison. The rules (docs/comparison.md):
+examples: binary metrics with exact McNemar, continuous ones with the paired
+t-test of the mean difference (Wilcoxon signed-rank kept as a secondary
+figure: it tests a different quantity and can disagree in sign with the
+mean), both with a paired bootstrap CI of the mean difference. P-values are
+Holm-corrected across every (candidate, metric) test in one comparison, and
+a difference is *significant* only when Holm rejects and the CI excludes 0
+on the side of the estimate, so a verdict never claims an effect its own CI
+does not show. The MDE is at Holm's strictest level, alpha / m. The rules
+(docs/comparison.md):
 
 * n < min_n                                  -> inconclusive (never "pays off")
-* significantly better after Holm            -> pays off
+* significantly better (see above)           -> pays off
 * CI low > -margin and cheaper per request   -> pays off (non-inferior, cheaper)
 * significantly worse after Holm             -> regression
 * otherwise, MDE <= max_mde                  -> no significant difference
@@ -56,10 +61,12 @@ class MetricComparison:
     baseline_mean: float
     candidate_mean: float
     delta: stats.Interval  # mean(candidate - baseline) with its bootstrap CI
-    test: stats.TestResult
+    test: stats.TestResult  # the test the verdict uses: McNemar (binary) or paired t (continuous)
     p_holm: float = 1.0
-    significant: bool = False
-    mde: float = 0.0
+    significant: bool = False  # Holm rejects and the CI excludes 0 on the estimate's side
+    mde: float = 0.0  # at alpha / m once apply_holm has seen all m tests
+    sd_diff: float = 0.0  # s_d behind the MDE (stats.difference_sd)
+    secondary: stats.TestResult | None = None  # Wilcoxon signed-rank for continuous metrics; not used by the verdict
     n_better: int = 0  # examples where the candidate scores higher
     n_worse: int = 0
     verdict: Verdict = Verdict.INCONCLUSIVE
@@ -70,8 +77,9 @@ def compare_metric(metric: str, a: ArrayLike, b: ArrayLike, rules: VerdictRules)
     x = np.asarray(a, dtype=np.float64)
     y = np.asarray(b, dtype=np.float64)
     binary = stats.is_binary(x, y)
-    test = stats.mcnemar_exact(x, y) if binary else stats.wilcoxon_signed_rank(x, y)
+    test = stats.mcnemar_exact(x, y) if binary else stats.paired_t_test(x, y)
     ci = stats.paired_bootstrap_ci(x, y, confidence=1 - rules.alpha, resamples=rules.resamples, seed=rules.seed)
+    sd = stats.difference_sd(x, y)
     return MetricComparison(
         metric=metric,
         n=int(x.size),
@@ -81,10 +89,18 @@ def compare_metric(metric: str, a: ArrayLike, b: ArrayLike, rules: VerdictRules)
         delta=ci,
         test=test,
         p_holm=test.p_value,
-        mde=stats.minimum_detectable_effect(x, y, alpha=rules.alpha, power=rules.power),
+        mde=stats.mde_from_sd(sd, int(x.size), binary, alpha=rules.alpha, power=rules.power),
+        sd_diff=sd,
+        secondary=None if binary else stats.wilcoxon_signed_rank(x, y),
         n_better=int(np.sum(y > x)),
         n_worse=int(np.sum(y < x)),
     )
+
+
+def ci_agrees(mc: MetricComparison) -> bool:
+    """The CI of the difference excludes 0 on the side of the estimate."""
+    d = mc.delta
+    return (d.estimate > 0 and d.low > 0) or (d.estimate < 0 and d.high < 0)
 
 
 # Per-example metrics where a smaller value is the better one, and metrics that
@@ -124,13 +140,18 @@ def apply_holm(
 ) -> dict[str, list[MetricComparison]]:
     """Holm-correct every test across candidates and metrics, then decide each verdict.
 
-    `results` and `cheaper` are keyed by candidate run id.
+    `results` and `cheaper` are keyed by candidate run id. A rejection whose
+    CI includes 0 is not significant (a skewed difference can give a small
+    p with a mean the CI cannot tell from 0); the MDE is recomputed at
+    alpha / m, the level Holm asks of a single effect among m tests.
     """
     flat = [(cand, mc) for cand, mcs in results.items() for mc in mcs]
     reject, adjusted = stats.holm([mc.test.p_value for _, mc in flat], alpha=rules.alpha)
+    level = rules.alpha / max(1, len(flat))
     out: dict[str, list[MetricComparison]] = {cand: [] for cand in results}
     for (cand, mc), rej, p in zip(flat, reject, adjusted, strict=True):
-        corrected = replace(mc, p_holm=p, significant=rej)
+        mde = stats.mde_from_sd(mc.sd_diff, mc.n, mc.binary, alpha=level, power=rules.power)
+        corrected = replace(mc, p_holm=p, significant=rej and ci_agrees(mc), mde=mde)
         out[cand].append(replace(corrected, verdict=decide(corrected, rules, cheaper[cand])))
     return out
 

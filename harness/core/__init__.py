@@ -6,4 +6,5 @@ registry   the one name -> object registry (scorers, kinds, backends)
 entry      how every `python -m harness.*` entry point starts: --help, one-line errors, exit codes
 paths      where the repository's conf/, tasks/ and ../shared/data are
 progress   the progress bar; testpoint: named kill points for reliability tests
+bootstrap  seeded bootstrap resampling of examples in bounded memory
 """
