@@ -4,9 +4,15 @@ Extraction has two modes:
 
 - strict: the whole reply (surrounding whitespace aside) must be one JSON value.
 - lenient: try strict first; then the first ```json (or bare ```) fenced
-  block that parses; then the first embedded object or array found by
-  scanning for `{` / `[` and decoding one JSON value from there (so a
-  reply like `Sure! {"a": 1} Hope this helps.` yields `{"a": 1}`).
+  block that parses; then the largest top-level object or array embedded
+  in the text (so `Sure! {"a": 1} Hope this helps.` yields `{"a": 1}` and
+  `Step [1]: ... Answer: {"a": 1}` yields `{"a": 1}`, not `[1]`). A bracket
+  inside a structure that does not parse is never a candidate of its own:
+  a truncated object (`{"a": {"b": 1}, "c": `) or a Python dict
+  (`{'a': [1, 2]}`) yields nothing rather than a fragment of itself.
+
+Both modes accept only what RFC 8259 allows: `NaN`, `Infinity` and numbers
+that overflow a double (`1e400`) are not JSON.
 
 Field normalizers make "RM 1,234.50" equal 1234.5 and "25/12/2018" equal
 "2018-12-25" where a task says the field is a number or a date.
@@ -15,6 +21,7 @@ Field normalizers make "RM 1,234.50" equal 1234.5 and "25/12/2018" equal
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,11 +40,34 @@ class Extraction:
     error: str = ""
 
 
+class _NotJson(ValueError):
+    """A token Python's json module accepts but JSON does not (NaN, Infinity, an overflowing number)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _NotJson(f"{text} overflows a double")
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+
+
 def _loads(text: str) -> tuple[bool, Any, str]:
     try:
-        return True, json.loads(text), ""
+        value, end = _DECODER.raw_decode(text)
     except json.JSONDecodeError as exc:
         return False, None, f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    except ValueError as exc:  # _NotJson, or an integer longer than Python converts
+        return False, None, str(exc)
+    if end != len(text):
+        return False, None, f"extra data at char {end}"
+    return True, value, ""
 
 
 def extract_strict(text: str) -> Extraction:
@@ -45,15 +75,59 @@ def extract_strict(text: str) -> Extraction:
     return Extraction(True, value, "whole") if ok else Extraction(False, error=f"not JSON: {err}")
 
 
-def _first_embedded(text: str) -> Extraction:
-    decoder = json.JSONDecoder()
-    for match in re.finditer(r"[\[{]", text):
+_OPEN = re.compile(r"[\[{]")
+
+
+def _closing(text: str, start: int) -> int | None:
+    """Index of the bracket closing the one at `start` (double-quoted strings skipped); None if unclosed."""
+    depth, in_string, escaped = 0, False, False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _embedded(text: str) -> Extraction:
+    """The largest top-level JSON object or array in `text` (the first of equal size).
+
+    Scanning from each `{` / `[`: a value that decodes is a candidate and the
+    scan resumes after it. One that does not is skipped whole up to its
+    closing bracket, so nothing nested in it is a candidate; unclosed, the
+    scan resumes where decoding failed, so a stray `{` in prose does not
+    hide a later object while a truncated value (failing at the end of the
+    text) hides its own fragments.
+    """
+    best: tuple[int, Any] | None = None
+    pos = 0
+    while (match := _OPEN.search(text, pos)) is not None:
+        start = match.start()
         try:
-            value, _ = decoder.raw_decode(text, match.start())
-        except json.JSONDecodeError:
+            value, end = _DECODER.raw_decode(text, start)
+        except ValueError as exc:
+            close = _closing(text, start)
+            failed_at = exc.pos if isinstance(exc, json.JSONDecodeError) else start + 1
+            pos = close + 1 if close is not None else max(start + 1, failed_at)
             continue
-        return Extraction(True, value, "embedded")
-    return Extraction(False, error="no JSON object or array found in the output")
+        if best is None or end - start > best[0]:
+            best = (end - start, value)
+        pos = end
+    if best is None:
+        return Extraction(False, error="no JSON object or array found in the output")
+    return Extraction(True, best[1], "embedded")
 
 
 def extract_lenient(text: str) -> Extraction:
@@ -65,7 +139,7 @@ def extract_lenient(text: str) -> Extraction:
         if ok:
             return Extraction(True, value, "fenced")
     # an unclosed fence (the model ran out of tokens) still may hold a value
-    return _first_embedded(text)
+    return _embedded(text)
 
 
 def extract(text: str, mode: str = "lenient") -> Extraction:
@@ -82,7 +156,9 @@ def extract(text: str, mode: str = "lenient") -> Extraction:
 NORMALIZERS = ("text", "number", "date", "exact")
 
 _CURRENCY = re.compile(r"[$€£¥₹₩₽]|\b(?:rm|usd|eur|gbp|jpy|myr|sgd|inr|aud|cad|chf)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"[-+]?\d[\d,.]*")
+# digits with ',' '.' separators, or a space (also no-break / thin / narrow no-break) before a group of
+# exactly three digits ("1 234,50"), then an optional exponent ("1e3")
+_NUMBER = re.compile(r"[-+]?\d(?:[\d,.]|[ \u00a0\u2009\u202f](?=\d{3}(?!\d)))*(?:[eE][-+]?\d+)?")
 
 _DATE_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d",
@@ -114,11 +190,13 @@ def normalize_text(value: Any) -> str:
 
 
 def parse_number(value: Any) -> float | None:
-    """A float from 12, "1,234.50", "$ 9.00", "RM60.30", "-5.59", "1.234,50"; None if no number.
+    """A float from 12, "1,234.50", "$ 9.00", "RM60.30", "-5.59", "1.234,50", "1 234,50", "1e3"; None if none.
 
     When both ',' and '.' occur, the later one is the decimal point. A lone
     ',' followed by exactly three digits is a thousands separator ("1,234"),
-    otherwise a decimal comma ("9,50").
+    otherwise a decimal comma ("9,50"). A space between digit groups of
+    three is a thousands separator (French, SI). A number too large for a
+    double ("1e400") is no number.
     """
     if isinstance(value, bool):
         return None
@@ -141,6 +219,8 @@ def parse_number(value: Any) -> float | None:
     try:
         number = float(num)
     except ValueError:
+        return None
+    if not math.isfinite(number):
         return None
     return -number if negative and number > 0 else number
 
