@@ -39,6 +39,11 @@ class ExampleRow:
     cost_usd: float
     error: str | None
     scores: Mapping[str, float]
+    # what the examples behind a verdict show (harness.compare.examples) and export= writes
+    input: str = ""
+    reference: str = ""
+    output: str = ""
+    prompt: str = ""
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ExampleRow:
@@ -55,7 +60,18 @@ class ExampleRow:
             cost_usd=float(row.get("cost_usd") or 0.0),
             error=row.get("error") or None,
             scores=scores,
+            input=_text(row.get("input")),
+            reference=_text(row.get("reference")),
+            output=_text(row.get("output")),
+            prompt=_text(row.get("prompt")),
         )
+
+
+def _text(value: Any) -> str:
+    """A row's text field as text (None: '', a structured value: its JSON)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
