@@ -36,6 +36,8 @@ from harness.curve.crossing import Step, crossing, sentence, steps
 from harness.curve.plot import Point, draw
 
 if TYPE_CHECKING:  # imported where used: MLflow and the tuning stack load only when a curve runs
+    from harness.compare.runs import RunData
+    from harness.compare.verdict import VerdictRules
     from harness.tracking.recorder import Tracker
     from harness.tune.local import TuneConfig
 
@@ -64,11 +66,6 @@ class CurveOutcome:
     table: Path
     mlflow_run_id: str | None
     wall_s: float
-
-    @property
-    def headline(self) -> str:
-        """The crossing against the strongest prompting baseline."""
-        return self.references[0].sentence if self.references else "no paired verdict"
 
 
 def check(cfg: CurveConfig) -> tuple[HFModelConfig, list[int]]:
@@ -119,7 +116,8 @@ def run_curve(cfg: CurveConfig, say: Callable[[str], None] = print) -> CurveOutc
         children = dataclasses.replace(cfg.tracking, parent_run_id=tracker.run_id) if tracker else cfg.tracking
         bands, tuned, method = _measure(cfg, base, sizes, tune_defaults, children, say)
         rules = VerdictRules(margin=cfg.margin, alpha=cfg.alpha, min_n=cfg.min_n, max_mde=cfg.max_mde)
-        references = tuple(_judge(method, label, ref, tuned, primary, rules) for label, ref in bands)
+        paired = [(size, _run_data(r)) for size, r, _, _ in tuned]
+        references = tuple(judge(method, label, _run_data(ref), paired, primary, rules) for label, ref in bands)
         points = tuple(
             [_point(label, None, r, primary) for label, r in bands]
             + [_point(f"n={size}", size, r, primary) for size, r, _, _ in tuned]
@@ -193,20 +191,19 @@ def _variant(name: str, confs: Path) -> HFModelConfig:
     return model
 
 
-def _judge(method: str, label: str, ref: RunResult, tuned: Sequence[tuple[int, RunResult, float, bool]],
-           primary: str, rules: Any) -> Reference:
+def judge(method: str, label: str, ref: RunData, tuned: Sequence[tuple[int, RunData]], primary: str,
+          rules: VerdictRules) -> Reference:
+    """Each tuned size against one base run on the primary metric, Holm across the sizes."""
     from harness.compare.comparison import compare_runs
 
-    base = _run_data(ref)
-    cands = [_run_data(r) for _, r, _, _ in tuned]
-    if primary not in base.score_names:  # a corpus metric (BLEU): nothing to pair example by example
+    if primary not in ref.score_names:  # a corpus metric (BLEU): nothing to pair example by example
         return Reference(label, (), f"{method} vs {label}: no paired verdict ({primary} is not a per-example metric)")
-    comp = compare_runs(base, cands, primary, rules, metrics=[primary])
-    tried = steps(comp, [size for size, *_ in tuned])
+    comp = compare_runs(ref, [run for _, run in tuned], primary, rules, metrics=[primary])
+    tried = steps(comp, [size for size, _ in tuned])
     return Reference(label, tried, sentence(method, label, tried))
 
 
-def _run_data(result: RunResult) -> Any:
+def _run_data(result: RunResult) -> RunData:
     """The comparison's view of a finished run, straight from the RunResult (no MLflow round trip)."""
     from harness.compare.runs import ExampleRow, RunData
 

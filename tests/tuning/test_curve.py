@@ -15,6 +15,7 @@ from harness.compare.runs import ExampleRow, RunData
 from harness.compare.verdict import Verdict, VerdictRules
 from harness.curve.cli import main
 from harness.curve.crossing import Step, crossing, sentence, steps
+from harness.curve.run import judge
 from harness.tune.cli import load_config as load_tune_config
 from harness.tune.data import nested_subset, train_samples
 from harness.tune.local import hyperparameters
@@ -124,6 +125,17 @@ def test_steps_count_only_significant_gains_as_beating() -> None:
     assert got[2].delta == pytest.approx(0.5) and got[1].delta == pytest.approx(-0.5)
     assert got[2].p_holm == pytest.approx(min(1.0, 3 * 2 * 0.5**20))  # smallest of three p-values: x3 under Holm
     assert crossing(got) == 100
+
+
+def test_judge_states_the_crossing_or_why_there_is_no_verdict() -> None:
+    reference = _run("5shot", [1.0] * 20 + [0.0] * 20)
+    tuned = [(25, _run("n25", [1.0] * 20 + [0.0] * 20)), (50, _run("n50", [1.0] * 40))]
+    ref = judge("LoRA", "5-shot", reference, tuned, "accuracy", VerdictRules())
+    assert [s.beats for s in ref.steps] == [False, True]
+    assert ref.sentence.startswith("LoRA beats 5-shot from about 50 examples")
+    corpus = judge("LoRA", "5-shot", reference, tuned, "bleu", VerdictRules())  # not a per-example score
+    assert corpus.steps == ()
+    assert corpus.sentence == "LoRA vs 5-shot: no paired verdict (bleu is not a per-example metric)"
 
 
 # ------------------------------------------------------------------ the command line
