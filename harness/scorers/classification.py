@@ -13,24 +13,66 @@ from harness.scorers.base import CORPUS_METRICS, CORPUS_RESAMPLED, PRELOAD, SCOR
 
 
 def normalize(text: str) -> str:
-    """Casefold, strip accents and punctuation, collapse whitespace."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
-    return " ".join(re.sub(r"[^\w\s]", " ", text.replace("_", " ")).split())
+    """Unicode-aware caseless form: NFKC, casefold, accents on Latin letters dropped, '_' as a space.
+
+    Every script survives ("положительный" stays itself; "й" is not "и"):
+    only combining marks on ASCII letters go, so "Négative" reads "negative".
+    Punctuation is kept, so "C++" is not "C".
+    """
+    kept: list[str] = []
+    for ch in unicodedata.normalize("NFKD", text):
+        if unicodedata.combining(ch) and kept and kept[-1].isascii() and kept[-1].isalpha():
+            continue
+        kept.append(ch)
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", "".join(kept)).casefold())
+    return " ".join(text.replace("_", " ").split())
+
+
+# Characters that glue a neighbouring label into a longer token: "C++", "C#", "non-positive".
+_JOINERS = frozenset("-+#\u2010\u2011")
+# Scripts written without spaces between words: a letter next to a label there does not extend it.
+_UNSPACED = ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "HIRAGANA", "KATAKANA", "THAI", "LAO",
+             "KHMER", "MYANMAR")  # fmt: skip
+
+
+def _ends_label(ch: str) -> bool:
+    """May a label stop next to `ch` (the character before or after it in the output)?"""
+    if ch in _JOINERS or unicodedata.category(ch).startswith("M"):
+        return False
+    if ch.isalnum():
+        return unicodedata.name(ch, "").startswith(_UNSPACED)
+    return True
+
+
+def _find_whole(text: str, label: str) -> int:
+    """Position of the first occurrence of `label` in `text` that is a whole label, else -1."""
+    pos = text.find(label)
+    while pos >= 0:
+        before = text[pos - 1] if pos else " "
+        end = pos + len(label)
+        after = text[end] if end < len(text) else " "
+        if _ends_label(before) and _ends_label(after):
+            return pos
+        pos = text.find(label, pos + 1)
+    return -1
 
 
 def parse_label(output: str, labels: Sequence[str]) -> str | None:
-    """The label whose normalized form occurs first (as whole words) in the output.
+    """The label whose normalized form occurs first, as a whole label, in the normalized output.
 
-    When two labels match at the same position the longer one wins, so
-    'very positive' beats 'positive'. None when no label occurs.
+    Whole label: not next to a letter or digit (except in scripts written
+    without spaces, such as Chinese), nor to one of `- + #`, so "positively",
+    "non-positive" and "C++" do not contain "positive" or "C". When two labels
+    match at the same position the longer one wins, so 'very positive' beats
+    'positive'. None when no label occurs.
     """
-    text = f" {normalize(output)} "
+    text = normalize(output)
     best: tuple[int, int, str] | None = None
     for label in labels:
         norm = normalize(label)
         if not norm:
             continue
-        pos = text.find(f" {norm} ")
+        pos = _find_whole(text, norm)
         if pos >= 0 and (best is None or (pos, -len(norm)) < (best[0], best[1])):
             best = (pos, -len(norm), label)
     return best[2] if best else None

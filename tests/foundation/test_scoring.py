@@ -41,7 +41,7 @@ def test_parse_label(output: str, expected: str | None) -> None:
 
 
 def test_normalize() -> None:
-    assert normalize("  Très_BIEN!!  ok ") == "tres bien ok"
+    assert normalize("  Très_BIEN!!  ok ") == "tres bien!! ok"  # punctuation kept: "C++" is not "C"
 
 
 def test_label_match_generation_and_choices() -> None:
