@@ -67,6 +67,7 @@ class BackendPlugin:
 
     `identify` must be cheap (no weights loaded): the runner calls it to
     build cache keys and calls `load` only if some request is not cached.
+    `check_credentials` must be cheap too (no request is sent).
     """
 
     identify: Callable[[Any], BackendIdentity]
@@ -75,6 +76,11 @@ class BackendPlugin:
     # True when answers depend on the sample id, not only the prompt (replay):
     # the id then joins the cache key, so equal prompts are not shared
     per_sample: bool = False
+    # Raises ConfigError when the backend could not authenticate (no API key, no
+    # Application Default Credentials). Called by the preflight and by `evaluate`
+    # before any request and before an MLflow run starts, so a missing key is one
+    # line, not a run of failed requests or a FAILED run. None: nothing to check.
+    check_credentials: Callable[[Any], None] | None = None
 
 
 BACKENDS: Registry[BackendPlugin] = Registry("model backend")

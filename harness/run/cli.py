@@ -50,8 +50,10 @@ def _check_names(cfg: object) -> None:
     load_plugins()
     task, model = cfg.task, cfg.model  # type: ignore[attr-defined]
     KINDS.get(task.kind, "task.kind")
-    BACKENDS.get(model.backend, "model.backend")
+    plugin = BACKENDS.get(model.backend, "model.backend")
     resolve_scorers(task.scorers)
+    if plugin.check_credentials:  # before Hydra starts a job, a sweep opens its parent run, or a request is sent
+        plugin.check_credentials(model)
 
 
 def help_text() -> str:

@@ -59,6 +59,8 @@ def evaluate(cfg: RunConfig, *, quiet: bool = False) -> RunResult:
     requests = [kind.request(s, builder.render(s), builder.system, params, task) for s in data.test]
     check_capabilities(requests, plugin.capabilities, model.name)
     identity = plugin.identify(model)
+    if plugin.check_credentials:  # a missing key: one line, before any request and before the MLflow run
+        plugin.check_credentials(model)
 
     # the cache opens first: an unreadable cache file must not leave an MLflow run RUNNING behind
     cache = ResponseCache(Path(cfg.cache.path)) if cfg.cache.enabled else None

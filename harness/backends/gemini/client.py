@@ -70,6 +70,30 @@ def identify(cfg: GeminiModelConfig) -> BackendIdentity:
     )
 
 
+def check_credentials(cfg: GeminiModelConfig) -> None:
+    """Fail before any request when no key (Developer API) or no Google Cloud credentials (Vertex) exist.
+
+    Vertex finds Application Default Credentials lazily, at the first request;
+    without this check a run sends every request, retries each, and reports
+    them all as failed.
+    """
+    if cfg.api == "vertex":
+        if not cfg.project or not cfg.location:
+            raise ConfigError(f"model {cfg.name}: api=vertex needs model.project and model.location")
+        import google.auth
+        from google.auth.exceptions import DefaultCredentialsError
+
+        try:
+            google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+        except DefaultCredentialsError:
+            raise ConfigError(
+                f"model {cfg.name}: api=vertex needs Google Cloud credentials and none were found; run "
+                "`gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS"
+            ) from None
+    elif api_key(cfg) is None:
+        raise ConfigError(f"model {cfg.name}: no Gemini API key; set one of {', '.join(cfg.api_key_env)}")
+
+
 def make_client(cfg: GeminiModelConfig, credentials: Any = None) -> Any:
     """A google-genai Client for `cfg`, with the SDK's own retries switched off."""
     try:
@@ -276,4 +300,6 @@ def load(cfg: GeminiModelConfig) -> GeminiBackend:
     return GeminiBackend(cfg)
 
 
-BACKENDS.register("gemini")(BackendPlugin(identify=identify, load=load, capabilities=CAPABILITIES))
+BACKENDS.register("gemini")(
+    BackendPlugin(identify=identify, load=load, capabilities=CAPABILITIES, check_credentials=check_credentials)
+)

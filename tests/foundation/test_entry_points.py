@@ -1,0 +1,61 @@
+"""`--help` and a bad override on every entry point, found by walking the package.
+
+An entry point is a package with a `__main__.py` or a module with an
+`if __name__ == "__main__":` guard; a new one joins this test without editing it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, run_cli
+
+GUARD = 'if __name__ == "__main__":'
+
+
+def entry_points() -> list[str]:
+    found: set[str] = set()
+    for path in (ROOT / "harness").rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if path.name == "__main__.py":
+            found.add(".".join(parts[:-1]))
+        elif GUARD in path.read_text(encoding="utf-8"):
+            found.add(".".join(parts))
+    return sorted(found)
+
+
+def test_the_known_entry_points_are_found() -> None:
+    assert {"harness", "harness.compare", "harness.gate", "harness.tune", "harness.tune.gemini", "harness.curve",
+            "harness.demo"} <= set(entry_points())
+
+
+def _usage_line(module: str, text: str) -> bool:
+    return any(ln.lower().startswith("usage:") or f"python -m {module} " in ln for ln in text.splitlines())
+
+
+@pytest.mark.parametrize("module", entry_points())
+def test_help_exits_0_with_a_usage_line(module: str, tmp_path: Path) -> None:
+    proc = run_cli(["--help"], cwd=tmp_path, module=module, timeout=120)  # from any folder, not only the clone
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _usage_line(module, proc.stdout), proc.stdout[:500]
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+# harness/demo.py parses its overrides with OmegaConf.from_dotlist and catches only OmegaConf's errors:
+# a YAML syntax error escapes as a traceback (reported to the lead; demo.py is outside this change)
+_DEMO_BUG = pytest.mark.xfail(reason="harness.demo: a malformed value tracebacks (yaml.ParserError)", strict=True)
+
+
+@pytest.mark.parametrize(
+    "module", [pytest.param(m, marks=_DEMO_BUG) if m == "harness.demo" else m for m in entry_points()]
+)
+def test_a_bad_override_is_one_line_with_exit_2(module: str, tmp_path: Path) -> None:
+    bad = "limit=[1" if module == "harness.demo" else "task.limit=[1"
+    proc = run_cli([bad], cwd=tmp_path, module=module, timeout=120)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    assert "Traceback" not in proc.stdout + proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(errors) == 1 and errors[0].startswith(f"{module}: error:"), proc.stderr[-2000:]
+    assert "override" in errors[0]
