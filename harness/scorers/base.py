@@ -38,7 +38,8 @@ class ScoringContext:
 ScorerFn = Callable[[Sequence[ScoreInput], Any, ScoringContext], list[Score]]
 CorpusFn = Callable[[Sequence[ScoreInput], Sequence[Score], Any], dict[str, float]]
 # Optional fast path for a corpus metric's bootstrap: the same numbers for every row of
-# an index matrix (resamples x n) at once; must agree with calling the CorpusFn per row.
+# an index matrix (resamples x n) at once; must agree with calling the CorpusFn per row
+# (NaN where the CorpusFn leaves a key out of that row).
 ResampledFn = Callable[[Sequence[ScoreInput], Sequence[Score], Any, Any], dict[str, Any]]
 
 SCORERS: Registry[ScorerFn] = Registry("scorer")

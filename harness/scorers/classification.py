@@ -100,16 +100,22 @@ PRELOAD["classification_report"] = ("sklearn.metrics", "matplotlib.figure", "mat
 
 @CORPUS_METRICS.register("classification_report")
 def classification_report(items: Sequence[ScoreInput], scores: Sequence[Score], task: Any) -> dict[str, float]:
-    """macro_f1 over task.labels, and precision/recall/f1 per class (sklearn).
+    """macro_f1 over the task labels present, and precision/recall/f1 per present class (sklearn).
 
     An invalid prediction counts as a wrong answer for its gold class; it is
-    not a class of its own in the average.
+    not a class of its own in the average. A task label that is neither a
+    reference nor a prediction here has no F1 (0/0): it is left out of the
+    average and gets no per-class keys, rather than counting as F1 = 0. That
+    matters most in the bootstrap, where a rare class is missing from many
+    resamples: counted as 0 it pulled the CI of perfect predictions to
+    [0.67, 1] instead of [1, 1].
     """
     from sklearn.metrics import f1_score, precision_recall_fscore_support
 
     gold = [it.sample.target for it in items]
     pred = [str(s.details.get("predicted", INVALID)) for s in scores]
-    labels = list(task.labels)
+    seen = set(gold) | set(pred)
+    labels = [label for label in task.labels if label in seen]
     out = {"macro_f1": float(f1_score(gold, pred, labels=labels, average="macro", zero_division=0))}
     p, r, f, _ = precision_recall_fscore_support(gold, pred, labels=labels, average=None, zero_division=0)
     for i, label in enumerate(labels):
@@ -129,7 +135,9 @@ def classification_report_resampled(
     per run, most of it input validation; counting gold, predicted and
     correct labels per resample with one bincount gives the same numbers
     (tests/foundation/test_scoring.py checks them against sklearn per row)
-    with sklearn's zero_division=0 convention.
+    with sklearn's zero_division=0 convention. A class absent from a
+    resample's references and predictions is NaN there (the runner leaves
+    NaN out of the CI) and out of that row's macro average.
     """
     import numpy as np
 
@@ -146,11 +154,13 @@ def classification_report_resampled(
         return counts.reshape(idx.shape[0], n_labels + 1)[:, :n_labels].astype(float)
 
     gold_n, pred_n, tp = per_class(gold), per_class(pred), per_class(gold, gold == pred)
+    present = gold_n + pred_n > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        precision = np.where(pred_n > 0, tp / pred_n, 0.0)
-        recall = np.where(gold_n > 0, tp / gold_n, 0.0)
-        f1 = np.where(gold_n + pred_n > 0, 2 * tp / (gold_n + pred_n), 0.0)
-    out: dict[str, Any] = {"macro_f1": f1.mean(axis=1)}
+        precision = np.where(present, np.where(pred_n > 0, tp / pred_n, 0.0), np.nan)
+        recall = np.where(present, np.where(gold_n > 0, tp / gold_n, 0.0), np.nan)
+        f1 = np.where(present, 2 * tp / (gold_n + pred_n), np.nan)
+    # every row has a present class (each example's gold label is a task label)
+    out: dict[str, Any] = {"macro_f1": np.nanmean(f1, axis=1)}
     for i, label in enumerate(labels):
         out[f"class.{_key(label)}.precision"] = precision[:, i]
         out[f"class.{_key(label)}.recall"] = recall[:, i]
