@@ -55,13 +55,13 @@ def test_resampled_report_matches_sklearn_over_present_labels() -> None:
     rng = np.random.default_rng(11)
     labels = ["a", "b", "c", "rare", "never"]
     task = SimpleNamespace(labels=labels)
-    gold = list(rng.choice(["a", "b", "c"], size=30)) + ["rare"]
+    gold = [*(str(g) for g in rng.choice(["a", "b", "c"], size=30)), "rare"]
     pred = [g if rng.random() < 0.7 else str(rng.choice(["a", "b", "c", INVALID])) for g in gold]
-    items, scores = _items([str(g) for g in gold], pred)
+    items, scores = _items(gold, pred)
     idx = rng.integers(0, len(gold), size=(80, len(gold)))
     fast = classification_report_resampled(items, scores, task, idx)
     for r, row in enumerate(idx):
-        g = [str(gold[i]) for i in row]
+        g = [gold[i] for i in row]
         p = [pred[i] for i in row]
         present = [lab for lab in labels if lab in set(g) | set(p)]
         want = f1_score(g, p, labels=present, average="macro", zero_division=0)
