@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from harness.compare import examples
 from harness.compare import runs as rn
 from harness.compare.comparison import Comparison, compare_runs, to_json
 from harness.compare.config import CompareConfig
@@ -24,6 +25,8 @@ class CompareOutcome:
     markdown: Path
     html: Path
     mlflow_run_id: str | None
+    flips: Path | None = None  # every flipped item (flips.jsonl beside report.md)
+    exports: tuple[Path, ...] = ()  # export=...: the candidates' failures as tuning data
 
 
 def load_runs(cfg: CompareConfig) -> tuple[rn.RunData, list[rn.RunData]]:
@@ -52,8 +55,32 @@ def run_compare(cfg: CompareConfig, now: datetime | None = None) -> CompareOutco
     md.write_text(report.markdown(comp), encoding="utf-8")
     html.write_text(report.html(comp), encoding="utf-8")
     (out / "comparison.json").write_text(json.dumps(to_json(comp), indent=2), encoding="utf-8")
+    flips = out / examples.FLIPS_FILE
+    examples.write_jsonl(flips, examples.all_flips(comp))
+    exported = export_failures(cfg, comp)
     run_id = log_comparison(comp, out, cfg.tracking_uri) if cfg.log_to_mlflow else None
-    return CompareOutcome(comp, out, md, html, run_id)
+    return CompareOutcome(comp, out, md, html, run_id, flips, exported)
+
+
+def export_failures(cfg: CompareConfig, comp: Comparison) -> tuple[Path, ...]:
+    """export=path: each candidate's failures in its tuning format (harness.compare.export)."""
+    if not cfg.export:
+        return ()
+    from harness.compare import export
+    from harness.config.load import compose_run
+    from harness.config.schema import TaskConfig
+
+    paths = export.export_paths(cfg.export, len(comp.candidates))
+    for path, c in zip(paths, comp.candidates, strict=True):
+        task = cfg.task if isinstance(cfg.task, TaskConfig) else None
+        if task is None:  # compose the task the candidate ran, by name
+            name = cfg.task_name or c.run.tag("task")
+            if not name:
+                raise ConfigError(f"export: run {c.run.run_id} has no harness.task tag; give task=NAME")
+            task = compose_run([f"task={name}"]).task
+        n = export.export_failures(c.run, comp.primary, cfg.export_below, task, path)
+        print(f"export: {n} failures of {c.run.label} ({comp.primary} < {cfg.export_below:g}) -> {path}")
+    return tuple(paths)
 
 
 def log_comparison(comp: Comparison, out: Path, tracking_uri: str | None) -> str:
@@ -83,9 +110,12 @@ def log_comparison(comp: Comparison, out: Path, tracking_uri: str | None) -> str
             key = f"c{i}.{mc.metric}"
             metrics += [Metric(f"{key}.delta", mc.delta.estimate, 0, 0), Metric(f"{key}.p_holm", mc.p_holm, 0, 0)]
             metrics += [Metric(f"{key}.delta_ci_low", mc.delta.low, 0, 0), Metric(f"{key}.mde", mc.mde, 0, 0)]
+            rel = examples.relative_change(mc.baseline_mean, mc.candidate_mean)
+            metrics += [Metric(f"{key}.rel_change", rel, 0, 0)] if rel is not None else []
     client.log_batch(run_id, metrics=metrics[:1000], tags=[RunTag("harness.compare.out_dir", str(out))])
-    for name in ("report.md", "report.html", "comparison.json"):
-        client.log_artifact(run_id, str(out / name))
+    for name in ("report.md", "report.html", "comparison.json", examples.FLIPS_FILE):
+        if (out / name).exists():
+            client.log_artifact(run_id, str(out / name))
     client.set_terminated(run_id, "FINISHED")
     return run_id
 

@@ -39,6 +39,10 @@ class CompareConfig:
     tracking_uri: str | None = None  # default: $MLFLOW_TRACKING_URI, else MLflow's default
     out_dir: str = "results/compare"  # reports go to <out_dir>/<timestamp>/
     log_to_mlflow: bool = True
+    # export=path.jsonl: each candidate's failures (primary score < export_below) as tuning data
+    # (harness/compare/export.py); several candidates write <stem>.c<i><suffix>
+    export: str = ""
+    export_below: float = 1.0
 
     @property
     def task_name(self) -> str:

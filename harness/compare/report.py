@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.compare import stats
+from harness.compare import examples, stats
 from harness.compare.comparison import Comparison, format_break_even
 from harness.compare.runs import Operational, RunData
 
@@ -140,6 +140,7 @@ def markdown(comp: Comparison) -> str:
     ]
     for c in comp.candidates:
         out += [f"- {c.run.label}: warning: {w}" for w in c.warnings]
+    out.append(examples.markdown(comp))
     out.append("See docs/comparison.md for how the verdict is reached.")
     return "\n".join(out) + "\n"
 
@@ -241,6 +242,7 @@ def html(comp: Comparison) -> str:
             {"title": "Quality", "header": METRIC_HEADER, "rows": metric_rows(comp)},
             {"title": "Operations", "header": OPS_HEADER, "rows": ops_rows(comp)},
             {"title": "Change against the baseline", "header": DELTA_HEADER, "rows": delta_rows(comp)},
+            *examples.html_tables(comp),
         ],
         warnings=[f"{c.run.label}: {w}" for c in comp.candidates for w in c.warnings],
         cost_png=quality_cost_plot(comp),
