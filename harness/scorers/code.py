@@ -5,6 +5,13 @@ once, `ctx.workers` at a time. Per example the scorer reports `pass@1` and
 `pass@k` for each configured k <= n (see harness.code.passk for why k > n
 is left out), and the sandbox outcome of each candidate in `details`.
 
+n is the number of candidates the task asked for (`task.n_samples`), not
+the number that came back: a candidate missing because the request errored
+(or the backend returned fewer) is a failed candidate. So every example
+reports the same pass@k keys, an errored one as 0, and each pass@k mean in
+metrics.json is over the same items as pass@1 and as the comparison, which
+counts a missing score as 0.
+
 It only counts outcomes; it refuses to run anything unless both halves of
 the double opt-in are given (`task.execute` and the run's
 `allow_code_execution`), even though the runner checks this first.
@@ -52,14 +59,17 @@ def code_exec(items: Sequence[ScoreInput], task: Any, ctx: ScoringContext) -> li
     per_item: list[list[sandbox.Outcome]] = [[] for _ in items]
     for owner, outcome in zip(owners, outcomes, strict=True):
         per_item[owner].append(outcome)
-    return [_score(outs, list(task.k)) for outs in per_item]
+    asked = max(1, int(getattr(task, "n_samples", 1)))
+    return [_score(outs, list(task.k), asked) for outs in per_item]
 
 
-def _score(outs: list[sandbox.Outcome], ks: list[int]) -> Score:
-    n, c = len(outs), sum(o.passed for o in outs)
-    values = pass_at_ks(n, c, [1, *ks]) if n else {"pass@1": 0.0}  # no reply at all: a failure
+def _score(outs: list[sandbox.Outcome], ks: list[int], asked: int) -> Score:
+    n = max(len(outs), asked)  # candidates asked for but never returned failed
+    c = sum(o.passed for o in outs)
+    values = pass_at_ks(n, c, [1, *ks])
     details = {
-        "n": n,
+        "n": len(outs),
+        "missing": n - len(outs),
         "passed": c,
         "undefined_k": [k for k in ks if k > n],
         "candidates": [
