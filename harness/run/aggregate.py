@@ -3,7 +3,8 @@
 Means of per-example values use a vectorized percentile bootstrap over
 examples; corpus metrics (macro-F1, BLEU, ...) are recomputed on the same
 resampled index sets. The resampling is seeded, so the same scores always
-give the same intervals.
+give the same intervals, and drawn a few resamples at a time
+(harness.core.bootstrap), so memory does not grow as resamples x n.
 """
 
 from __future__ import annotations
@@ -14,14 +15,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from harness.config.schema import PriceConfig
+from harness.core.bootstrap import bootstrap_means, index_chunks
 from harness.core.records import MetricValue, Response, Score
 from harness.scorers.base import CORPUS_RESAMPLED, CorpusFn, ScoreInput
 
 CI_LEVEL = 0.95
-
-
-def _indices(n: int, resamples: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
 
 
 def mean_with_ci(values: Sequence[float], resamples: int, seed: int = 0) -> MetricValue:
@@ -31,7 +29,7 @@ def mean_with_ci(values: Sequence[float], resamples: int, seed: int = 0) -> Metr
     mean = float(arr.mean())
     if arr.size < 2 or resamples <= 0:
         return MetricValue(mean)
-    means = arr[_indices(arr.size, resamples, seed)].mean(axis=1)
+    means = bootstrap_means(arr, resamples, seed)
     lo, hi = np.quantile(means, [(1 - CI_LEVEL) / 2, 1 - (1 - CI_LEVEL) / 2])
     return MetricValue(mean, float(lo), float(hi))
 
@@ -59,19 +57,22 @@ def corpus_metrics(
     # corpus metrics re-run whole scorers per resample: 200 resamples keep CI error
     # small (the 2.5% quantile moves ~1 point) at a fifth of the cost
     resamples = min(resamples, 200)
-    boot = _indices(n, resamples, seed) if n >= 2 and resamples > 0 else None
+    boot = n >= 2 and resamples > 0
     for name, fn in fns.items():
         point = fn(items, scores, task)
         samples: dict[str, list[float]] = {k: [] for k in point}
-        if boot is not None and name in CORPUS_RESAMPLED:  # vectorized: all resamples at once
-            resampled = CORPUS_RESAMPLED.get(name)(items, scores, task, boot)
-            samples = {k: [float(x) for x in resampled[k] if not math.isnan(x)] for k in point}
-        elif boot is not None:
-            for row in boot:
-                again = fn([items[i] for i in row], [scores[i] for i in row], task)
+        if boot and name in CORPUS_RESAMPLED:  # vectorized: a chunk of resamples at once
+            for chunk in index_chunks(n, resamples, seed):
+                resampled = CORPUS_RESAMPLED.get(name)(items, scores, task, chunk)
                 for k in point:
-                    if k in again and not math.isnan(again[k]):
-                        samples[k].append(again[k])
+                    samples[k] += [float(x) for x in resampled[k] if not math.isnan(x)]
+        elif boot:
+            for chunk in index_chunks(n, resamples, seed):
+                for row in chunk:
+                    again = fn([items[i] for i in row], [scores[i] for i in row], task)
+                    for k in point:
+                        if k in again and not math.isnan(again[k]):
+                            samples[k].append(again[k])
         for k, v in point.items():
             if len(samples[k]) >= 2:
                 lo, hi = np.quantile(samples[k], [(1 - CI_LEVEL) / 2, 1 - (1 - CI_LEVEL) / 2])
