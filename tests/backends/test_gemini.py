@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import random
 import re
 import time
 
@@ -14,10 +13,10 @@ from google.oauth2.credentials import Credentials
 
 from harness.backends.base import BACKENDS
 from harness.backends.gemini.client import GeminiBackend
-from harness.config.schema import GeminiModelConfig, RetryConfig
+from harness.config.schema import GeminiModelConfig
 from harness.core.errors import ConfigError
-from harness.core.records import ErrorKind, GenerationParams, Request, Response
-from harness.run.retry import run_with_retries
+from harness.core.records import ErrorKind, GenerationParams, Request
+from tests.backends.fault_contract import Waits, check_fault_is_retried, outcome, requests, retried
 from tests.fakes.fixtures import compose_model
 from tests.fakes.gemini_server import FAULT_KINDS, FakeGemini, Faults
 
@@ -26,31 +25,6 @@ def flash(fake: FakeGemini, **kw: object) -> GeminiModelConfig:
     cfg = compose_model("gemini_flash", base_url=fake.url)
     assert isinstance(cfg, GeminiModelConfig)
     return dataclasses.replace(cfg, **kw)  # type: ignore[arg-type]
-
-
-def requests(n: int) -> list[Request]:
-    return [Request(sample_id=str(i), prompt=f"question number {i}") for i in range(n)]
-
-
-def outcome(rs: list[Response]) -> list[tuple[object, ...]]:
-    return [(r.texts, r.prompt_tokens, r.output_tokens, r.finish_reason, r.error) for r in rs]
-
-
-class Waits:
-    def __init__(self) -> None:
-        self.now, self.sleeps = 0.0, list[float]()
-
-    def sleep(self, s: float) -> None:
-        self.sleeps.append(s)
-        self.now += s
-
-    def clock(self) -> float:
-        return self.now
-
-
-def retried(backend: GeminiBackend, reqs: list[Request], waits: Waits, **policy: float) -> list[Response]:
-    pol = RetryConfig(**{"max_attempts": 10, "initial_backoff_s": 0.5, "budget_s": 600.0, **policy})  # type: ignore[arg-type]
-    return run_with_retries(backend, reqs, pol, sleep=waits.sleep, clock=waits.clock, rng=random.Random(1))
 
 
 def test_registered_and_maps_a_plain_reply(gemini_fake: FakeGemini, planted_key: str) -> None:
@@ -111,23 +85,7 @@ def test_max_tokens_and_safety_blocks_are_normal_responses(gemini_fake: FakeGemi
 
 @pytest.mark.parametrize("kind", FAULT_KINDS)
 def test_every_fault_is_retried_to_the_fault_free_result(gemini_fake: FakeGemini, planted_key: str, kind: str) -> None:
-    backend = GeminiBackend(flash(gemini_fake, timeout_s=0.4))
-    reqs = requests(12)
-    clean = backend.generate(reqs)
-    assert all(r.ok for r in clean)
-    gemini_fake.set_faults(Faults(rate=0.5, kinds=(kind,), seed=3, hang_s=1.0, retry_after_s=3))
-    posted = len(gemini_fake.log)
-    first = backend.generate(reqs)
-    failed = [r.error for r in first if r.error]
-    assert failed, "the fault never fired"
-    expected = ErrorKind.RATE_LIMITED if kind.startswith("429") else ErrorKind.TRANSIENT
-    assert {e.kind for e in failed} == {expected}
-    waits = Waits()
-    final = retried(backend, reqs, waits)
-    assert outcome(final) == outcome(clean)
-    assert len(gemini_fake.log) - posted > 2 * len(reqs)  # faults cost extra calls
-    if kind == "429_retry_after":
-        assert failed[0].retry_after_s == 3.0 and min(waits.sleeps) >= 3.0
+    check_fault_is_retried(GeminiBackend(flash(gemini_fake, timeout_s=0.4)), gemini_fake, kind, seed=3, retry_after_s=3)
 
 
 def test_mixed_faults_and_latency(gemini_fake: FakeGemini, planted_key: str) -> None:
