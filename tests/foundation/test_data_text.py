@@ -15,26 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from harness.config.load import compose_run
 from harness.core.errors import ConfigError, DataError
 from harness.core.paths import ROOT
 from harness.data.samples import load_task_data
+from tests.foundation.test_data import byo as byo_task
 
 NULLISH = ["NA", "N/A", "null", "nan", "None", "NaN", "NULL", "#N/A", "n/a"]
 
 
 def byo(path: Path, *extra: str):
-    return compose_run(
-        [
-            f"task.data.path={path}",
-            "task.data.input_field=text",
-            "task.data.target_field=label",
-            "task.data.id_field=uid",
-            "task.data.train_path=null",
-            f"task.labels=[{','.join(json.dumps(v) for v in [*NULLISH, 'pos'])}]",
-            *extra,
-        ]
-    ).task
+    """test_data's bring-your-own task (uid, text, label columns), with labels that are null-like words."""
+    return byo_task(path, f"task.labels=[{','.join(json.dumps(v) for v in [*NULLISH, 'pos'])}]", *extra)
 
 
 @pytest.mark.parametrize("sep", [",", "\t"], ids=["csv", "tsv"])
