@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -57,6 +58,11 @@ def _find_whole(text: str, label: str) -> int:
     return -1
 
 
+@functools.lru_cache(maxsize=4096)  # the same few labels, normalized once per example otherwise
+def _normalized_label(label: str) -> str:
+    return normalize(label)
+
+
 def parse_label(output: str, labels: Sequence[str]) -> str | None:
     """The label whose normalized form occurs first, as a whole label, in the normalized output.
 
@@ -69,7 +75,7 @@ def parse_label(output: str, labels: Sequence[str]) -> str | None:
     text = normalize(output)
     best: tuple[int, int, str] | None = None
     for label in labels:
-        norm = normalize(label)
+        norm = _normalized_label(label)
         if not norm:
             continue
         pos = _find_whole(text, norm)
