@@ -78,49 +78,48 @@ def extract_strict(text: str) -> Extraction:
 _OPEN = re.compile(r"[\[{]")
 
 
-def _closing(text: str, start: int) -> int | None:
-    """Index of the bracket closing the one at `start` (double-quoted strings skipped); None if unclosed."""
-    depth, in_string, escaped = 0, False, False
-    for i in range(start, len(text)):
-        ch = text[i]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-            if depth == 0:
-                return i
-    return None
+def _bracket_pairs(text: str) -> dict[int, int]:
+    """Each opening bracket's index -> its closing bracket's index (one pass; strings are not special)."""
+    stack: list[int] = []
+    pairs: dict[int, int] = {}
+    for i, ch in enumerate(text):
+        if ch in "[{":
+            stack.append(i)
+        elif ch in "]}" and stack:
+            pairs[stack.pop()] = i
+    return pairs
+
+
+def _truncated(text: str, exc: ValueError) -> bool:
+    """Decoding ran off the end of the text: all that follows is inside the unfinished value."""
+    if not isinstance(exc, json.JSONDecodeError):
+        return False
+    return exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
 
 
 def _embedded(text: str) -> Extraction:
     """The largest top-level JSON object or array in `text` (the first of equal size).
 
     Scanning from each `{` / `[`: a value that decodes is a candidate and the
-    scan resumes after it. One that does not is skipped whole up to its
-    closing bracket, so nothing nested in it is a candidate; unclosed, the
-    scan resumes where decoding failed, so a stray `{` in prose does not
-    hide a later object while a truncated value (failing at the end of the
-    text) hides its own fragments.
+    scan resumes after it. A value cut off by the end of the text ends the
+    scan (every later bracket is inside it: its fragments are not answers).
+    A value with a syntax error is skipped whole, up to its closing bracket,
+    so nothing nested in it is a candidate; with no closing bracket (a stray
+    `{` in prose) the scan resumes where decoding failed.
     """
     best: tuple[int, Any] | None = None
+    pairs: dict[int, int] | None = None
     pos = 0
     while (match := _OPEN.search(text, pos)) is not None:
         start = match.start()
         try:
             value, end = _DECODER.raw_decode(text, start)
         except ValueError as exc:
-            close = _closing(text, start)
+            if _truncated(text, exc):
+                break
+            pairs = _bracket_pairs(text) if pairs is None else pairs
             failed_at = exc.pos if isinstance(exc, json.JSONDecodeError) else start + 1
-            pos = close + 1 if close is not None else max(start + 1, failed_at)
+            pos = pairs[start] + 1 if start in pairs else max(start + 1, failed_at)
             continue
         if best is None or end - start > best[0]:
             best = (end - start, value)
