@@ -45,22 +45,34 @@ def _ends_label(ch: str) -> bool:
     return True
 
 
-def _find_whole(text: str, label: str) -> int:
-    """Position of the first occurrence of `label` in `text` that is a whole label, else -1."""
-    pos = text.find(label)
-    while pos >= 0:
-        before = text[pos - 1] if pos else " "
-        end = pos + len(label)
-        after = text[end] if end < len(text) else " "
+_SEPARATOR_CHARS = " -\u2010\u2011"
+_SEPARATOR = r"[ \-\u2010\u2011]+"  # spaces and hyphens between the words of a label
+
+
+@functools.lru_cache(maxsize=4096)  # the same few labels for every example
+def _label_pattern(label: str) -> re.Pattern[str]:
+    """The normalized label, where a space or hyphen between two words matches any run of them.
+
+    So the label `automatic_top_up` is found in "automatic top-up", and
+    `non-positive` in "non positive".
+    """
+    norm = normalize(label)
+    core = norm.strip(_SEPARATOR_CHARS)  # a hyphen at either end ("-1") is kept as it is
+    if not core:
+        return re.compile(re.escape(norm))
+    start = norm.index(core)
+    inner = _SEPARATOR.join(re.escape(word) for word in re.split(_SEPARATOR, core))
+    return re.compile(re.escape(norm[:start]) + inner + re.escape(norm[start + len(core) :]))
+
+
+def _find_whole(text: str, label: str) -> tuple[int, int]:
+    """(start, length) of the first occurrence of `label` in `text` that is a whole label, else (-1, 0)."""
+    for m in _label_pattern(label).finditer(text):
+        before = text[m.start() - 1] if m.start() else " "
+        after = text[m.end()] if m.end() < len(text) else " "
         if _ends_label(before) and _ends_label(after):
-            return pos
-        pos = text.find(label, pos + 1)
-    return -1
-
-
-@functools.lru_cache(maxsize=4096)  # the same few labels, normalized once per example otherwise
-def _normalized_label(label: str) -> str:
-    return normalize(label)
+            return m.start(), m.end() - m.start()
+    return -1, 0
 
 
 def parse_label(output: str, labels: Sequence[str]) -> str | None:
@@ -75,12 +87,11 @@ def parse_label(output: str, labels: Sequence[str]) -> str | None:
     text = normalize(output)
     best: tuple[int, int, str] | None = None
     for label in labels:
-        norm = _normalized_label(label)
-        if not norm:
+        if not _label_pattern(label).pattern:  # a label that normalizes to nothing never matches
             continue
-        pos = _find_whole(text, norm)
-        if pos >= 0 and (best is None or (pos, -len(norm)) < (best[0], best[1])):
-            best = (pos, -len(norm), label)
+        pos, length = _find_whole(text, label)
+        if pos >= 0 and (best is None or (pos, -length) < (best[0], best[1])):
+            best = (pos, -length, label)
     return best[2] if best else None
 
 

@@ -39,6 +39,10 @@ SIGN = ["positive", "negative"]
         ("positively great", SIGN, None),
         ("positive1", SIGN, None),
         ("very positive", ["positive", "very_positive"], "very_positive"),  # '_' reads as a space
+        ("Intent: automatic top-up", ["automatic_top_up", "top_up_failed"], "automatic_top_up"),  # - as a space
+        ("non positive", ["positive", "non-positive"], "non-positive"),
+        ("Score: -1", ["1", "-1", "0"], "-1"),
+        ("Score: 1", ["1", "-1", "0"], "1"),
     ],
 )
 def test_parse_label_whole_labels_any_script(output: str, labels: list[str], expected: str | None) -> None:
