@@ -14,7 +14,7 @@ does not show. The MDE is at Holm's strictest level, alpha / m. The rules
 * n < min_n                                  -> inconclusive (never "pays off")
 * significantly better (see above)           -> pays off
 * CI low > -margin and cheaper per request   -> pays off (non-inferior, cheaper)
-* significantly worse after Holm             -> regression
+* significantly worse (see above)            -> regression
 * otherwise, MDE <= max_mde                  -> no significant difference
 * otherwise                                  -> inconclusive (sample too small)
 """
