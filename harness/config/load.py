@@ -7,8 +7,10 @@ point, so no DictConfig travels further.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 from omegaconf import DictConfig, OmegaConf
@@ -17,12 +19,13 @@ from omegaconf.errors import OmegaConfBaseException
 from harness.config.schema import RunConfig
 from harness.config.store import register
 from harness.core.errors import ConfigError, suggest
-from harness.core.paths import ROOT, conf_dir, group_options
+from harness.core.paths import CONFIG_PATH_ENV, ROOT, conf_dir, group_options, user_config_dirs
 
 
 def _resolvers() -> None:
     if not OmegaConf.has_resolver("hroot"):
-        # ${hroot:} is the repository root, so shipped data paths work from any directory
+        # ${hroot:} is the folder holding conf/ and tasks/ (the clone's root, or harness/_data in a
+        # wheel), so shipped data paths work from any directory and in an install
         OmegaConf.register_new_resolver("hroot", lambda: str(ROOT))
 
 
@@ -44,11 +47,39 @@ def compose(overrides: Sequence[str], config_name: str = "config") -> DictConfig
 
     setup()
     GlobalHydra.instance().clear()
+    extra = [] if any(o.startswith("hydra.searchpath=") for o in overrides) else search_path_overrides()
     try:
         with initialize_config_dir(str(conf_dir()), version_base=None):
-            return hydra_compose(config_name, overrides=list(overrides))
+            return hydra_compose(config_name, overrides=[*overrides, *extra])
     except Exception as exc:  # Hydra raises several types; all are config mistakes here
         raise ConfigError(explain(exc)) from None
+
+
+def search_path_overrides() -> list[str]:
+    """`hydra.searchpath=[...]` for the user's folders in $HARNESS_CONFIG_PATH ([] when unset).
+
+    Hydra searches them after conf/, so a shipped config of the same name wins.
+    """
+    folders = user_config_dirs()
+    for folder in folders:
+        if not folder.is_dir():
+            raise ConfigError(f"{CONFIG_PATH_ENV}: config folder not found: {folder}")
+    if not folders:
+        return []
+    quoted = ", ".join("'file://" + str(f).replace("\\", "\\\\").replace("'", "\\'") + "'" for f in folders)
+    return [f"hydra.searchpath=[{quoted}]"]
+
+
+@contextlib.contextmanager
+def user_search_path(argv: Sequence[str]) -> Iterator[None]:
+    """Around a `@hydra.main` call: the user's config folders on Hydra's search path (it reads sys.argv)."""
+    extra = [] if any(a.startswith("hydra.searchpath=") for a in argv) else search_path_overrides()
+    saved = sys.argv
+    sys.argv = [*saved, *extra]
+    try:
+        yield
+    finally:
+        sys.argv = saved
 
 
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""Renders prompts from Jinja2 templates in tasks/<assets>/.
+"""Renders prompts from Jinja2 templates in tasks/<assets>/ (or a user folder: see `assets_dir`).
 
 A template sees `sample` (the Sample being asked about), `examples` (the
 few-shot Samples, empty for zero-shot) and `task` (the task config). The
@@ -17,16 +17,24 @@ import jinja2
 
 from harness.config.schema import TaskConfig
 from harness.core.errors import ConfigError, suggest
-from harness.core.paths import tasks_dir
+from harness.core.paths import asset_dirs
 from harness.core.records import Sample
 
 
 def assets_dir(task: TaskConfig) -> Path:
-    folder = tasks_dir() / (task.assets or task.name)
-    if not folder.is_dir():
-        known = sorted(p.name for p in tasks_dir().iterdir() if p.is_dir())
-        raise ConfigError(f"task assets folder not found: {folder} (task.assets){suggest(folder.name, known)}")
-    return folder
+    """The task's templates folder: `task.assets` (default: the task's name) as an absolute path, or a folder
+    of that name in tasks/ or in a tasks/ folder inside or beside a $HARNESS_CONFIG_PATH folder, first found."""
+    name = task.assets or task.name
+    roots = asset_dirs()
+    for root in roots:
+        folder = root / name  # an absolute `assets` stays itself
+        if folder.is_dir():
+            return folder
+    known = sorted({p.name for r in roots if r.is_dir() for p in r.iterdir() if p.is_dir()})
+    where = ", ".join(str(r) for r in roots if r.is_dir())
+    raise ConfigError(
+        f"task assets folder not found: {name} (task.assets) in {where}{suggest(Path(name).name, known)}"
+    )
 
 
 class PromptBuilder:

@@ -18,6 +18,7 @@ Evaluate a model on a task and record the run in MLflow and results/.
 
   task=NAME          a config in conf/task/      (default: classification)
   model=NAME         a config in conf/model/     (default: gemma3_270m)
+                     your own task/ and model/ YAMLs: HARNESS_CONFIG_PATH=<folder>[:<folder>...]
   key=value          any config value, e.g. task.limit=20 task.shots=5
   -m / --multirun    sweep: task=a,b model=x,y runs every cell
   allow_code_execution=true   needed (with the task's flag) to run model-written code
@@ -33,10 +34,11 @@ def preflight(argv: Sequence[str], config_name: str = "config") -> int:
     from harness.config.load import compose_run
     from harness.config.overrides import expand_sweep, split_args
 
-    _, overrides = split_args(argv)
+    flags, overrides = split_args(argv)
+    search = [f for f in flags if f.startswith("hydra.searchpath=")]  # the user's folders, given on the line
     cells = expand_sweep(overrides)
     for cell in cells:
-        cfg = compose_run(cell, config_name)
+        cfg = compose_run([*cell, *search], config_name)
         _check_names(cfg)
     return len(cells)
 
@@ -64,10 +66,12 @@ def help_text() -> str:
 
 def _body(argv: list[str]) -> int:
     n_cells = preflight(argv)
+    from harness.config.load import user_search_path
     from harness.run.hydra_app import hydra_main
     from harness.run.sweep import sweep_parent
 
-    with sweep_parent(argv, n_cells):  # a multirun: one MLflow parent run, the cells its children
+    # a multirun: one MLflow parent run, the cells its children; $HARNESS_CONFIG_PATH on Hydra's search path
+    with sweep_parent(argv, n_cells), user_search_path(argv):
         hydra_main()
     return 0
 

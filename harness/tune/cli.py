@@ -40,8 +40,11 @@ def preflight(argv: Sequence[str]) -> None:
 
 
 def _body(argv: list[str]) -> int:
+    from harness.config.load import user_search_path
+
     preflight(argv)
-    _hydra_main()
+    with user_search_path(argv):  # $HARNESS_CONFIG_PATH: the user's task/model YAMLs
+        _hydra_main()
     return 0
 
 
