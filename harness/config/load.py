@@ -18,6 +18,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from harness.config.schema import RunConfig
 from harness.config.store import register
+from harness.core import extensions
 from harness.core.errors import ConfigError, suggest
 from harness.core.paths import CONFIG_PATH_ENV, ROOT, conf_dir, group_options, user_config_dirs
 
@@ -32,6 +33,7 @@ def _resolvers() -> None:
 def setup() -> None:
     register()
     _resolvers()
+    extensions.load_group(extensions.CONFIGS)  # other packages' schemas, before any YAML names them
 
 
 def compose_run(overrides: Sequence[str], config_name: str = "config") -> RunConfig:

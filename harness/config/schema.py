@@ -151,6 +151,9 @@ class TaskConfig:
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     scorers: list[str] = MISSING
     primary_metric: str = MISSING
+    # raw label value as written in the data (0, 1, "pos", ...) -> the name scorers and templates see;
+    # applied to every reference when the data is read (harness.data.samples.map_labels)
+    label_map: dict[Any, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -11,6 +11,7 @@ tutorial's train files serve as few-shot / train data as they are.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -49,7 +50,7 @@ def load_task_data(task: TaskConfig, tracking_uri: str | None = None) -> TaskDat
         test_rows, test_where = mlflow_dataset.read_rows(cfg.path, tracking_uri)
     else:
         test_rows, test_where = _load_split(cfg, cfg.path, cfg.test_split)
-    test = _to_samples(test_rows, cfg, test_where)
+    test = map_labels(_to_samples(test_rows, cfg, test_where), task.label_map, test_where)
     if not test:
         raise DataError(f"{test_where}: the data set is empty")
     test = _subset(test, task.limit, task.seed)
@@ -70,7 +71,7 @@ def _load_train(task: TaskConfig) -> tuple[Sample, ...]:
         rows, where = _load_split(cfg, cfg.path, cfg.train_split)
     else:
         return ()
-    return _to_samples(rows, cfg, where)
+    return map_labels(_to_samples(rows, cfg, where), task.label_map, where)
 
 
 def fingerprint(samples: Sequence[Sample]) -> str:
@@ -191,6 +192,27 @@ def _references(
     if isinstance(value, list):  # several references
         return tuple(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in value)
     return (value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True),)
+
+
+def map_labels(samples: tuple[Sample, ...], label_map: Mapping[Any, str], where: str) -> tuple[Sample, ...]:
+    """task.label_map: each reference (a raw label as read: 0 in JSON and "0" in a CSV both read "0") -> its name.
+
+    A value the map does not name is a DataError: a half-mapped data set would score as wrong answers.
+    """
+    if not label_map:
+        return samples
+    # YAML keys come typed (0, true, 1.5); the references hold them as text, as JSON writes them
+    names = {k if isinstance(k, str) else json.dumps(k): str(v) for k, v in label_map.items()}
+    mapped: list[Sample] = []
+    for rowno, sample in enumerate(samples, start=1):
+        unknown = [r for r in sample.references if r not in names]
+        if unknown:
+            raise DataError(
+                f"{where}: row {rowno}: label {unknown[0]!r} is not a key of task.label_map "
+                f"(keys: {', '.join(sorted(names))})"
+            )
+        mapped.append(dataclasses.replace(sample, references=tuple(names[r] for r in sample.references)))
+    return tuple(mapped)
 
 
 def _subset(samples: tuple[Sample, ...], limit: int | None, seed: int) -> tuple[Sample, ...]:
