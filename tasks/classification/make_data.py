@@ -1,16 +1,28 @@
-"""Writes train.jsonl and test.jsonl for the shipped `classification` task.
+"""Writes train.jsonl and test.jsonl for the shipped `classification` task (a fast smoke task).
 
 Short customer reviews with three labels (positive, negative, neutral),
-composed from hand-written fragments so the set is small, license-free and
-reproducible: `python tasks/classification/make_data.py` rewrites the same
-files byte for byte (seeded). Train and test share no text.
+composed from hand-written sentence frames and items, so the set is small,
+license-free and reproducible: `python tasks/classification/make_data.py`
+rewrites the same files byte for byte (seeded).
+
+Train and test use disjoint frames: of the ten frames per label, three fill
+only the test split and seven only the train split (tasks/datagen.py), so a
+tuned model cannot pass the test by recognising a train template. (The old
+split drew both from the same 30 frames: tests/fixtures/leaky_classification/.)
 """
 
 from __future__ import annotations
 
-import json
 import random
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from datagen import assert_disjoint, split_frames, write_jsonl
+
+SEED = 7
+N_TEST, N_TRAIN = 33, 120  # per label: 99 test rows, 360 train rows
+TEST_FRAMES = 3  # of the 10 frames per label
 
 ITEMS = [
     "the coffee maker", "this backpack", "the hotel room", "the delivery", "this phone case", "the pizza",
@@ -42,30 +54,34 @@ NEUTRAL = [
 ]
 
 
-def make(seed: int = 7) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    rows = []
-    for label, frames in (("positive", POSITIVE), ("negative", NEGATIVE), ("neutral", NEUTRAL)):
-        for frame in frames:
-            for item in ITEMS:
-                text = frame.format(item=item)
-                rows.append({"text": text[0].upper() + text[1:], "label": label})
+def make(seed: int = SEED) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(train, test) rows, each label balanced, no frame in both splits."""
+    train: list[dict[str, str]] = []
+    test: list[dict[str, str]] = []
+    for k, (label, frames) in enumerate((("positive", POSITIVE), ("negative", NEGATIVE), ("neutral", NEUTRAL))):
+        train_frames, test_frames = split_frames(frames, TEST_FRAMES, seed + k)
+        for part, chosen, n in ((train, train_frames, N_TRAIN), (test, test_frames, N_TEST)):
+            texts = [_sentence(f, item) for f in chosen for item in ITEMS]
+            part += [{"text": t, "label": label} for t in random.Random(f"{seed}:{label}:{n}").sample(texts, n)]
     rng = random.Random(seed)
-    rng.shuffle(rows)
-    test, train = rows[:99], rows[99:99 + 360]
-    for i, row in enumerate(test):
-        row["id"] = f"test-{i:03d}"
-    for i, row in enumerate(train):
-        row["id"] = f"train-{i:03d}"
+    rng.shuffle(test)
+    rng.shuffle(train)
+    assert_disjoint([r["text"] for r in train], [r["text"] for r in test])
+    test = [{"id": f"test-{i:03d}", **row} for i, row in enumerate(test)]
+    train = [{"id": f"train-{i:03d}", **row} for i, row in enumerate(train)]
     return train, test
 
 
+def _sentence(frame: str, item: str) -> str:
+    text = frame.format(item=item)
+    return text[0].upper() + text[1:]
+
+
 def main() -> None:
-    here = Path(__file__).parent
+    here = Path(__file__).resolve().parent
     train, test = make()
-    for name, rows in (("train.jsonl", train), ("test.jsonl", test)):
-        with (here / name).open("w", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps({"id": row["id"], "text": row["text"], "label": row["label"]}) + "\n")
+    write_jsonl(here / "train.jsonl", train)
+    write_jsonl(here / "test.jsonl", test)
 
 
 if __name__ == "__main__":

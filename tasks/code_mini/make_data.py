@@ -3,12 +3,17 @@
 Written for this project (not copied from any benchmark). Run from the repo
 root: `.venv/bin/python tasks/code_mini/make_data.py`. Every canonical
 solution is checked by tests/code/test_code_scorer.py through the sandbox.
+Every problem is its own function, docstring and tests: train and test share
+no problem (and no template; tasks/datagen.py is the generators' shared part).
 """
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from datagen import write_jsonl
 
 # (name, signature, docstring, body, asserts)
 PROBLEMS = [
@@ -175,12 +180,10 @@ def record(i: int, name: str, sig: str, doc: str, body: str, asserts: list[str])
 
 
 def main() -> None:
-    here = Path(__file__).parent
+    here = Path(__file__).resolve().parent
     rows = [record(i, *p) for i, p in enumerate(PROBLEMS)]
-    for split, part in (("train", rows[:4]), ("test", rows[4:])):
-        with open(here / f"{split}.jsonl", "w", encoding="utf-8") as f:
-            for row in part:
-                f.write(json.dumps(row) + "\n")
+    write_jsonl(here / "train.jsonl", rows[:4])
+    write_jsonl(here / "test.jsonl", rows[4:])
 
 
 if __name__ == "__main__":

@@ -3,21 +3,28 @@
 Deterministic (fixed seed): running it again reproduces the committed files
 byte for byte. Each of twelve hand-written story frames is filled from small
 hand-written slot lists; the summary for each frame was written by hand to
-say what the paragraph says in one sentence. Run from anywhere:
+say what the paragraph says in one sentence. Train and test use disjoint
+frames (tasks/datagen.py): four story frames fill only the test split, the
+other eight only the train split, so no test paragraph shares its sentence
+template (or its summary pattern) with a train paragraph. Run from anywhere:
 
     .venv/bin/python tasks/summarization/make_data.py
 """
 
 from __future__ import annotations
 
-import json
 import random
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from datagen import assert_disjoint, split_frames, write_jsonl
 
 HERE = Path(__file__).resolve().parent
 SEED = 20240611
 N_TRAIN, N_TEST = 200, 60
+TEST_FRAMES = 4  # of the 12 story frames
 
 TOWNS = [
     "Millbrook",
@@ -295,27 +302,36 @@ FRAMES: list[Callable[[random.Random], tuple[str, str]]] = [
 ]
 
 
-def generate() -> list[dict[str, str]]:
-    rng = random.Random(SEED)
+def fill(frames: list[Callable[[random.Random], tuple[str, str]]], n: int, rng: random.Random,
+         seen: set[str]) -> list[dict[str, str]]:
+    """n unique rows from the frames in turn (a text or summary seen before is drawn again)."""
     rows: list[dict[str, str]] = []
-    seen: set[str] = set()
-    while len(rows) < N_TRAIN + N_TEST:
-        frame = FRAMES[len(rows) % len(FRAMES)]
-        text, summary = frame(rng)
+    while len(rows) < n:
+        text, summary = frames[len(rows) % len(frames)](rng)
         if text in seen or summary in seen:
             continue
         seen.update((text, summary))
         rows.append({"text": text, "summary": summary})
     rng.shuffle(rows)
-    return [{"id": f"s{i:03d}", **row} for i, row in enumerate(rows)]
+    return rows
+
+
+def generate() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(train, test); ids s000..s199 for train and s200..s259 for test."""
+    rng = random.Random(SEED)
+    train_frames, test_frames = split_frames(FRAMES, TEST_FRAMES, SEED)
+    seen: set[str] = set()
+    train = fill(train_frames, N_TRAIN, rng, seen)
+    test = fill(test_frames, N_TEST, rng, seen)
+    assert_disjoint([r["text"] for r in train], [r["text"] for r in test])
+    rows = [{"id": f"s{i:03d}", **row} for i, row in enumerate(train + test)]
+    return rows[:N_TRAIN], rows[N_TRAIN:]
 
 
 def main() -> None:
-    rows = generate()
-    for name, part in (("train", rows[:N_TRAIN]), ("test", rows[N_TRAIN:])):
-        with (HERE / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
-            for row in part:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    train, test = generate()
+    write_jsonl(HERE / "train.jsonl", train)
+    write_jsonl(HERE / "test.jsonl", test)
 
 
 if __name__ == "__main__":
