@@ -81,6 +81,13 @@ class BackendPlugin:
     # before any request and before an MLflow run starts, so a missing key is one
     # line, not a run of failed requests or a FAILED run. None: nothing to check.
     check_credentials: Callable[[Any], None] | None = None
+    # The capabilities of one model config, where they depend on it (an OpenAI-compatible
+    # server's endpoint); None: `capabilities` for every config
+    capabilities_of: Callable[[Any], frozenset[Capability]] | None = None
+
+    def capabilities_for(self, cfg: Any) -> frozenset[Capability]:
+        """What this config's backend can do (checked before it loads)."""
+        return self.capabilities_of(cfg) if self.capabilities_of else self.capabilities
 
 
 BACKENDS: Registry[BackendPlugin] = Registry("model backend")

@@ -1,4 +1,8 @@
-"""Any OpenAI-compatible chat completions server (vLLM, llama.cpp, TGI, OpenAI).
+"""Any OpenAI-compatible server (vLLM, llama.cpp, TGI, OpenAI): chat completions, or plain completions.
+
+`model.endpoint: chat` (the default) sends `/v1/chat/completions`;
+`model.endpoint: completions` sends `/v1/completions` (base models), which
+also scores choices by log-likelihood (harness.backends.openai_completions).
 
 Same shape as the Gemini backend: one event loop per batch, a semaphore of
 `model.concurrency`, the SDK's retries off (`max_retries=0`), failures
@@ -17,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlparse
 
+from harness.backends import openai_completions as completions
 from harness.backends.base import BACKENDS, BackendIdentity, BackendPlugin, Capability
 from harness.config.schema import OpenAIModelConfig
 from harness.core.errors import ConfigError
@@ -25,17 +30,29 @@ from harness.core.records import BackendError, ErrorKind, Request, RequestKind, 
 log = logging.getLogger(__name__)
 
 CAPABILITIES = frozenset({Capability.JSON_SCHEMA, Capability.CANDIDATES, Capability.SAMPLING})
+# no JSON_SCHEMA: the legacy endpoint has no response_format (servers' own extensions differ)
+COMPLETIONS_CAPABILITIES = frozenset({Capability.CHOICES, Capability.CANDIDATES, Capability.SAMPLING})
 _NO_KEY = "no-key"  # what local servers get when the variable is unset
 _MAX_MESSAGE = 400
 
 
+def capabilities_of(cfg: OpenAIModelConfig) -> frozenset[Capability]:
+    return COMPLETIONS_CAPABILITIES if cfg.endpoint == "completions" else CAPABILITIES
+
+
 def identify(cfg: OpenAIModelConfig) -> BackendIdentity:
-    """The revision is the server's host and path: the same model id on two servers may differ."""
+    """The revision is the server's host and path (the same model id on two servers may differ),
+    plus `:completions` for that endpoint (the prompt reaches the model without a chat template)."""
+    if cfg.endpoint not in completions.ENDPOINTS:
+        raise ConfigError(
+            f"model.endpoint must be one of {', '.join(completions.ENDPOINTS)}, got {cfg.endpoint!r} (model {cfg.name})"
+        )
     url = urlparse(cfg.base_url)
+    suffix = ":completions" if cfg.endpoint == "completions" else ""
     return BackendIdentity(
         backend="openai",
         model=cfg.model_id,
-        revision=f"{url.netloc}{url.path}".rstrip("/"),
+        revision=f"{url.netloc}{url.path}".rstrip("/") + suffix,
         variant=cfg.variant,
         base_model=cfg.base_model,
     )
@@ -118,9 +135,7 @@ def _retry_after(headers: Any) -> float | None:
 
 
 class OpenAICompatBackend:
-    """Backend over `AsyncOpenAI.chat.completions.create`."""
-
-    capabilities = CAPABILITIES
+    """Backend over `AsyncOpenAI.chat.completions.create` or `AsyncOpenAI.completions.create`."""
 
     def __init__(self, cfg: OpenAIModelConfig) -> None:
         try:
@@ -128,6 +143,7 @@ class OpenAICompatBackend:
         except ImportError as e:  # pragma: no cover - a declared dependency
             raise ConfigError("the openai backend needs the openai package: pip install openai") from e
         self.identity = identify(cfg)
+        self.capabilities = capabilities_of(cfg)
         self._cfg = cfg
         self._secret = os.environ.get(cfg.api_key_env) or None
 
@@ -154,12 +170,22 @@ class OpenAICompatBackend:
             await client.close()
 
     async def _one(self, client: Any, sem: asyncio.Semaphore, req: Request) -> Response:
-        if req.kind is not RequestKind.GENERATE:
-            return Response(error=BackendError(ErrorKind.FATAL, "openai backend cannot score choices"))
+        plain = self._cfg.endpoint == "completions"
+        if req.kind is not RequestKind.GENERATE and not plain:
+            return Response(error=BackendError(
+                ErrorKind.FATAL, "the chat endpoint cannot score choices; set model.endpoint=completions"
+            ))
+        model_id = self._cfg.model_id
         async with sem:
             start = time.perf_counter()
             try:
-                raw = await client.chat.completions.create(**chat_kwargs(self._cfg.model_id, req))
+                if req.kind is RequestKind.CHOICES:
+                    raw = await client.completions.create(**completions.choice_kwargs(model_id, req))
+                    return completions.choice_response(raw, req, time.perf_counter() - start)
+                if plain:
+                    raw = await client.completions.create(**completions.completion_kwargs(model_id, req))
+                    return completions.to_completion_response(raw, time.perf_counter() - start)
+                raw = await client.chat.completions.create(**chat_kwargs(model_id, req))
                 return to_response(raw, time.perf_counter() - start)
             except Exception as exc:  # classified, not raised
                 err = classify(exc, self._secret)
@@ -174,4 +200,9 @@ def load(cfg: OpenAIModelConfig) -> OpenAICompatBackend:
     return OpenAICompatBackend(cfg)
 
 
-BACKENDS.register("openai")(BackendPlugin(identify=identify, load=load, capabilities=CAPABILITIES))
+BACKENDS.register("openai")(
+    BackendPlugin(
+        identify=identify, load=load, capabilities=CAPABILITIES | COMPLETIONS_CAPABILITIES,
+        capabilities_of=capabilities_of,
+    )
+)

@@ -88,11 +88,14 @@ class GeminiModelConfig(ModelConfig):
 
 @dataclass
 class OpenAIModelConfig(ModelConfig):
-    """Any OpenAI-compatible chat completions server (vLLM, llama.cpp, ...)."""
+    """Any OpenAI-compatible server (vLLM, llama.cpp, ...): chat completions, or plain completions."""
 
     backend: str = "openai"
     base_url: str = MISSING
     model_id: str = MISSING
+    # chat: /v1/chat/completions (instruction-tuned models); completions: /v1/completions, plain prompts
+    # for base models, and choice log-likelihoods (classification mode=loglikelihood) through echo+logprobs
+    endpoint: str = "chat"
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = 8
     timeout_s: float = 120.0

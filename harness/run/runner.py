@@ -57,7 +57,7 @@ def evaluate(cfg: RunConfig, *, quiet: bool = False) -> RunResult:
     builder = PromptBuilder(task, data.train)
     params = _params(task)
     requests = [kind.request(s, builder.render(s), builder.system, params, task) for s in data.test]
-    check_capabilities(requests, plugin.capabilities, model.name)
+    check_capabilities(requests, plugin.capabilities_for(model), model.name)
     identity = plugin.identify(model)
     if plugin.check_credentials:  # a missing key: one line, before any request and before the MLflow run
         plugin.check_credentials(model)
@@ -109,15 +109,16 @@ def _run(
     quiet: bool,
 ) -> RunResult:
     task, model = cfg.task, cfg.model
-    importing = preload([*scorer_fns, *corpus_fns])  # overlaps the scorers' imports with generation
+    importing: list[Any] = []  # scorer imports overlap generation; a fully cached run has none to overlap
     setup_s = time.perf_counter() - t_start  # config, data, prompts, cache and MLflow run start
     with progress_bar(len(requests), f"{task.name} × {model.name}", enabled=cfg.progress and not quiet) as advance:
         responses, gstats = generate_all(
-            requests, identity, plugin, model, cache, cfg.retry, cfg.chunk_size, progress=advance
+            requests, identity, plugin, model, cache, cfg.retry, cfg.chunk_size, progress=advance,
+            before_load=lambda: importing.append(preload([*scorer_fns, *corpus_fns])),
         )
     t_scored = time.perf_counter()
-    if importing:
-        importing.join()  # a wait here (imports slower than generation) counts as scoring time
+    for thread in filter(None, importing):
+        thread.join()  # a wait here (imports slower than generation) counts as scoring time
     items = [ScoreInput(s, r) for s, r in zip(samples, responses, strict=True)]
     ctx = ScoringContext(allow_code_execution=cfg.allow_code_execution)
     scores = merge_scores([fn(items, task, ctx) for fn in scorer_fns.values()], len(items))
