@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,37 +42,65 @@ def check(task: ClassificationTask, samples: Sequence[Sample], assets: Path) -> 
             )
 
 
+_FIGURE_FORMAT = 1  # bump when the drawing changes, so kept figures are redrawn
+
+
 def confusion_png(examples: Sequence[ExampleResult], task: Any, out_dir: Path) -> list[Path]:
-    """A confusion matrix (rows: gold, columns: predicted, plus an 'invalid' column)."""
-    import matplotlib
+    """A confusion matrix (rows: gold, columns: predicted, plus an 'invalid' column).
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import confusion_matrix
-
+    The drawing is kept by content in <results_dir>/.cache/figures/ (out_dir is
+    <results_dir>/<task>/<model>/<timestamp>/): a re-run with the same counts copies it,
+    so a cached re-run does not import matplotlib (about half a second) to draw it again.
+    """
     labels = list(task.labels)
+    matrix = confusion_counts(examples, labels)
+    path = out_dir / "confusion_matrix.png"
+    key = json.dumps([_FIGURE_FORMAT, task.name, labels, matrix.tolist()], ensure_ascii=False)
+    kept = out_dir.parents[2] / ".cache" / "figures" / f"confusion-{hashlib.sha256(key.encode()).hexdigest()[:32]}.png"
+    if kept.is_file():
+        shutil.copyfile(kept, path)
+        return [path]
+    _draw_confusion(matrix, labels, task.name, path)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    partial = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+    shutil.copyfile(path, partial)
+    os.replace(partial, kept)  # atomic: a concurrent cell sees the whole file or none
+    return [path]
+
+
+def _draw_confusion(matrix: Any, labels: list[str], title: str, path: Path) -> None:
+    import numpy as np
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global figure registry
+
     cols = [*labels, INVALID]
-    gold = [e.sample.target for e in examples]
-    pred = [str(e.score.details.get("predicted", INVALID)) for e in examples]
-    matrix = confusion_matrix(gold, pred, labels=cols)[: len(labels)]
     size = max(4.0, 0.45 * len(cols) + 2)
-    fig, ax = plt.subplots(figsize=(size, size * 0.8))
+    fig = Figure(figsize=(size, size * 0.8))
+    ax = fig.subplots()
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(cols)), cols, rotation=90 if len(cols) > 8 else 0, fontsize=7 if len(cols) > 20 else 9)
     ax.set_yticks(range(len(labels)), labels, fontsize=7 if len(labels) > 20 else 9)
     ax.set_xlabel("predicted")
     ax.set_ylabel("gold")
-    ax.set_title(f"{task.name}: confusion matrix")
+    ax.set_title(f"{title}: confusion matrix")
     if len(cols) <= 20:
-        for (r, c), v in __import__("numpy").ndenumerate(matrix):
+        for (r, c), v in np.ndenumerate(matrix):
             ax.text(
                 c, r, str(v), ha="center", va="center", fontsize=8, color="black" if v < matrix.max() / 2 else "white"
             )
     fig.tight_layout()
-    path = out_dir / "confusion_matrix.png"
     fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+
+
+def confusion_counts(examples: Sequence[ExampleResult], labels: Sequence[str]) -> Any:
+    """Rows: gold label; columns: predicted label, then `invalid` (anything not a label)."""
+    import numpy as np
+
+    col = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels) + 1), dtype=int)
+    for e in examples:
+        if e.sample.target in col:  # the kind's check guarantees it; a stray row is not drawn
+            matrix[col[e.sample.target], col.get(str(e.score.details.get("predicted", INVALID)), len(labels))] += 1
+    return matrix
 
 
 KINDS.register("classification")(TaskKind(request=request, check=check, artifacts=confusion_png))

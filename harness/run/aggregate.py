@@ -59,7 +59,7 @@ def corpus_metrics(
     resamples = min(resamples, 200)
     boot = n >= 2 and resamples > 0
     for name, fn in fns.items():
-        point = fn(items, scores, task)
+        point = point_value(name, fn, items, scores, task)
         samples: dict[str, list[float]] = {k: [] for k in point}
         if boot and name in CORPUS_RESAMPLED:  # vectorized: a chunk of resamples at once
             for chunk in index_chunks(n, resamples, seed):
@@ -80,6 +80,23 @@ def corpus_metrics(
             else:
                 out[k] = MetricValue(float(v))
     return out
+
+
+def point_value(
+    name: str, fn: CorpusFn, items: Sequence[ScoreInput], scores: Sequence[Score], task: object
+) -> dict[str, float]:
+    """A corpus metric on the whole set: from its vectorized form on the identity row when it has one.
+
+    The vectorized form must agree with the plain one (harness.scorers.base), and it needs
+    no library the bootstrap does not already use: classification_report's plain form
+    imports sklearn (about a second), which a cached re-run would otherwise pay for one call.
+    A key that is NaN on the whole set (a class neither referenced nor predicted) has no
+    value, as in the plain form.
+    """
+    if name not in CORPUS_RESAMPLED or not items:
+        return fn(items, scores, task)
+    row = CORPUS_RESAMPLED.get(name)(items, scores, task, np.arange(len(items))[None, :])
+    return {k: float(v[0]) for k, v in row.items() if not math.isnan(float(v[0]))}
 
 
 def cost_usd(resp: Response, prices: PriceConfig) -> float:

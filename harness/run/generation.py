@@ -53,8 +53,13 @@ def generate_all(
     retry: RetryConfig,
     chunk_size: int,
     progress: Progress = lambda n: None,
+    before_load: Callable[[], object] = lambda: None,
 ) -> tuple[list[Response], GenerationStats]:
-    """One response per request, in request order."""
+    """One response per request, in request order.
+
+    `before_load` is called once, just before the backend loads, and only when some
+    request is not cached: work worth overlapping with generation starts there.
+    """
     keys = [cache_key(identity, r, plugin.per_sample) for r in requests]
     copies = Counter(keys)
     found = cache.get_many(keys) if cache else {}
@@ -72,6 +77,7 @@ def generate_all(
     load_s = gen_s = 0.0
     fresh: dict[str, Response] = {}
     if todo:
+        before_load()
         t0 = time.perf_counter()
         backend = plugin.load(model_cfg)
         load_s = time.perf_counter() - t0

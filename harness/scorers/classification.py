@@ -112,7 +112,7 @@ SCORERS.register("label_match")(per_example(label_match))
 
 
 # matplotlib: the kind draws the confusion matrix next (figure + Agg only: no GUI backend is chosen here)
-PRELOAD["classification_report"] = ("sklearn.metrics", "matplotlib.figure", "matplotlib.backends.backend_agg")
+PRELOAD["classification_report"] = ("matplotlib.figure", "matplotlib.backends.backend_agg")
 
 
 @CORPUS_METRICS.register("classification_report")
