@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from harness.backends import openai_compat  # noqa: F401 - registers the "openai" backend
 from harness.backends.base import BACKENDS, Capability
 from harness.backends.openai_completions import continuation_logprob
 from harness.config.schema import OpenAIModelConfig
