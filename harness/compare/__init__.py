@@ -5,6 +5,8 @@ verdict     per-metric comparisons and the verdict rules
 runs        finding runs in MLflow and aligning their examples
 comparison  `compare_runs`: runs in, verdicts out (pure)
 report      Markdown and self-contained HTML reports
+examples    the items that flipped (both ways) and the relative change of each metric
+export      `export=`: the candidate's failures in its tuning format (the data flywheel)
 api         `run_compare`, the plain function behind `python -m harness.compare`
-May import: core, config.
+May import: core, config (export also data and backends.gemini.tuning, for the tuning formats).
 """

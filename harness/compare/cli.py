@@ -16,6 +16,7 @@ RUN is an MLflow run id, or a model name: the latest FINISHED run of that model 
   baseline=gemma3_270m 'candidates=[gemma3_270m_lora]' task=classification
   primary_metric=accuracy   margin=0.01   tuning_cost_usd=0.25   alpha=0.05
   baseline_tags={harness.released:'true'}   tracking_uri=sqlite:///mlflow.db   out_dir=results/compare
+  export=failures.jsonl [export_below=1.0]   the candidate's failures as tuning data
 Docs: docs/comparison.md.  Config: conf/compare.yaml (schema harness/compare/config.py)
 """
 

@@ -106,7 +106,10 @@ def write_jsonl(path: Path, groups: Iterable[Flips]) -> int:
 
 
 def relative_change(baseline_mean: float, candidate_mean: float) -> float | None:
-    """(candidate - baseline) / baseline; None when the baseline is 0 (or either is NaN)."""
+    """(candidate - baseline) / baseline; None when the baseline is 0 (or either is NaN).
+
+    Divided by |baseline|, so that a rise reads positive for a metric that can be negative too.
+    """
     if baseline_mean == 0 or math.isnan(baseline_mean) or math.isnan(candidate_mean):
         return None
     return (candidate_mean - baseline_mean) / abs(baseline_mean)
