@@ -65,7 +65,9 @@ def _compare(uri: str, runs: dict[str, str], tmp: Path, cands: list[str], **kw: 
     return run_compare(cfg)
 
 
-def test_flips_both_ways_in_order_with_scores_and_texts(tracking_uri: str, runs: dict[str, str], tmp_path: Path) -> None:
+def test_flips_both_ways_in_order_with_scores_and_texts(
+    tracking_uri: str, runs: dict[str, str], tmp_path: Path
+) -> None:
     out = _compare(tracking_uri, runs, tmp_path, ["cand"], primary_metric="rougeL")
     lines = [json.loads(x) for x in out.flips.read_text(encoding="utf-8").splitlines()]
     # rougeL: better by change, largest first, ties by id (3 and 22 both +0.25); then worse, most negative first
