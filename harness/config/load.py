@@ -129,7 +129,10 @@ def explain(exc: BaseException) -> str:
     if missing_group:
         group, name = missing_group.groups()
         options = group_options(group)
-        return f"unknown {group} {name!r} (conf/{group}/){suggest(name, options)}; available: {', '.join(options)}"
+        where = ", ".join([f"conf/{group}/", *(str(d / group) for d in user_config_dirs())])
+        hint = "" if user_config_dirs() else f"; your own folder: {CONFIG_PATH_ENV}=<folder with {group}/>"
+        return (f"unknown {group} {name!r} ({where}){suggest(name, options)}; available: {', '.join(options)}"
+                f"{hint}")
     missing_cfg = re.search(r"Cannot find primary config '([^']+)'", text)
     if missing_cfg:
         return f"config file not found: conf/{missing_cfg.group(1)}.yaml"

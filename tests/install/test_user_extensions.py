@@ -200,3 +200,15 @@ def test_label_map_missing_value_names_the_row(tmp_path: Path) -> None:
                      "++task.label_map={0: negative, 1: positive}")
     with pytest.raises(DataError, match=r"row 2: label '2' is not a key of task.label_map \(keys: 0, 1\)"):
         load_task_data(cfg.task)
+
+
+def test_unknown_task_names_the_user_folders_searched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.config.load import compose_run
+    from harness.core.errors import ConfigError
+
+    write_tree(tmp_path, {"conf/task/sentiment01.yaml": USER_FILES["conf/task/sentiment01.yaml"]})
+    monkeypatch.setenv("HARNESS_CONFIG_PATH", str(tmp_path / "conf"))
+    with pytest.raises(ConfigError) as err:
+        compose_run(["task=sentiment1"])
+    assert str(tmp_path / "conf" / "task") in str(err.value) and "did you mean: sentiment01" in str(err.value)
+    assert compose_run(["task=sentiment01"]).task.label_map == {0: "negative", 1: "positive"}
