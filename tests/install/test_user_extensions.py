@@ -212,3 +212,12 @@ def test_unknown_task_names_the_user_folders_searched(tmp_path: Path, monkeypatc
         compose_run(["task=sentiment1"])
     assert str(tmp_path / "conf" / "task") in str(err.value) and "did you mean: sentiment01" in str(err.value)
     assert compose_run(["task=sentiment01"]).task.label_map == {0: "negative", 1: "positive"}
+
+
+def test_hydra_searchpath_on_the_command_line_passes_the_preflight(tmp_path: Path) -> None:
+    from harness.run.cli import preflight
+
+    write_tree(tmp_path, {"conf/task/sentiment01.yaml": USER_FILES["conf/task/sentiment01.yaml"]})
+    argv = [f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "task=sentiment01", "task.scorers=[label_match]",
+            "model=replay", "model.path=x"]
+    assert preflight(argv) == 1  # before: "unknown task 'sentiment01'" (the preflight dropped hydra.* arguments)
