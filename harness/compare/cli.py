@@ -28,7 +28,7 @@ def _body(argv: list[str]) -> int:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     outcome = run_compare(load_config(argv))
     print(outcome.comparison.headline())
-    print(f"reports: {outcome.markdown} {outcome.html}", file=sys.stderr)
+    print(f"reports: {outcome.markdown} {outcome.html}; flipped items: {outcome.flips}", file=sys.stderr)
     return EXIT_OK
 
 
