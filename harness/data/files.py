@@ -9,7 +9,8 @@ Quoting (`task.data.quoting`): "standard" reads CSV quoting (a quoted cell may h
 delimiter, a doubled quote or a line break); "none" reads every quote as text. The
 default is "standard" for .csv and "none" for .tsv, because tab-separated files rarely
 quote and one stray `"` at the start of a cell would otherwise swallow the rows after it.
-When the rows read and the lines in the file disagree, a warning says so.
+When the rows read and the lines in the file disagree, a warning says so, unless a .csv
+sets `quoting: standard` explicitly (its cells are known to span lines).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def read_rows(file: Path, suffix: str, quoting: str | None = None) -> list[dict[
     """Rows of a local file whose format is `suffix` (.jsonl/.json/.csv/.tsv); DataError names file and row."""
     text = _text(file)
     if suffix in (".csv", ".tsv"):
-        return _delimited(text, file, "\t" if suffix == ".tsv" else ",", _quoting(quoting, suffix))
+        # set explicitly, standard quoting says "my cells span lines": no warning for a CSV then
+        expected = quoting == "standard" and suffix == ".csv"
+        return _delimited(text, file, "\t" if suffix == ".tsv" else ",", _quoting(quoting, suffix), expected)
     if suffix == ".json" and text.lstrip().startswith("["):
         return _json_array(text, file)
     return _json_lines(text, file)
@@ -91,7 +94,7 @@ def _json_array(text: str, file: Path) -> list[dict[str, Any]]:
     return list(data)
 
 
-def _delimited(text: str, file: Path, delimiter: str, quoting: str) -> list[dict[str, Any]]:
+def _delimited(text: str, file: Path, delimiter: str, quoting: str, spans_expected: bool) -> list[dict[str, Any]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=QUOTING[quoting])
     try:
         header = next(reader, [])
@@ -108,7 +111,7 @@ def _delimited(text: str, file: Path, delimiter: str, quoting: str) -> list[dict
     except csv.Error as exc:
         raise DataError(f"{file}: line {reader.line_num}: cannot be read as CSV: {exc}") from None
     lines = sum(1 for line in text.splitlines()[1:] if line.strip())
-    if len(rows) != lines:
+    if len(rows) != lines and not spans_expected:
         log.warning(
             "%s: %d rows from %d lines: quoted cells span lines (task.data.quoting=%s); "
             "if quotes in this file are text, set task.data.quoting=none",

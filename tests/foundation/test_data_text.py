@@ -108,3 +108,15 @@ def test_local_files_load_without_the_datasets_library(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_multiline_csv_cells_warn_until_quoting_is_set(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text('uid,text,label\nu0,"first line\nsecond line",NA\nu1,plain,None\n')
+    with caplog.at_level(logging.WARNING, logger="harness.data.samples"):
+        samples = load_task_data(byo(path)).test
+        assert [s.input for s in samples] == ["first line\nsecond line", "plain"]
+        assert f"{path}: 2 rows from 3 lines" in caplog.text
+        caplog.clear()
+        load_task_data(byo(path, "task.data.quoting=standard"))  # said explicitly: the cells span lines
+    assert not caplog.records
