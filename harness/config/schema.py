@@ -60,6 +60,7 @@ class HFModelConfig(ModelConfig):
     gguf_file: str | None = None
     revision: str | None = None
     adapter: AdapterConfig = field(default_factory=AdapterConfig)
+    tuning_data: str | None = None  # the file this variant was tuned on (written by harness.tune); leakage audit
     device: str = "auto"  # auto | cpu | cuda
     dtype: str = "auto"  # auto | float32 | bfloat16 | float16
     batch_size: int = 8
@@ -84,6 +85,7 @@ class GeminiModelConfig(ModelConfig):
     context_cache: bool = False  # cache each batch's shared prompt prefix (harness/backends/gemini/context_cache.py)
     context_cache_min_tokens: int = 1024  # the API's minimum for the model (2.5 Flash 1,024; 2.5 Pro 4,096)
     context_cache_ttl_s: int = 3600
+    tuning_data: str | None = None  # local copy of the tuning job's training file; leakage audit (docs/audit.md)
 
 
 @dataclass
@@ -223,6 +225,21 @@ class RetryConfig:
 
 
 @dataclass
+class AuditConfig:
+    """The leakage audit of a run's test items against its training side (docs/audit.md)."""
+
+    enabled: bool = True
+    ngram: int = 13  # words per n-gram (lm-eval's decontamination uses 13)
+    near_threshold: float = 0.8  # estimated Jaccard over word shingles, in (0, 1]
+    near_shingle: int = 2  # words per shingle
+    num_perm: int = 64  # MinHash signature length
+    template_max_slot: int = 3  # longest span (tokens) that may vary between otherwise-identical rows
+    template_min_frame: int = 4  # literal words a template must keep around its variable parts
+    warn_at: float = 0.05  # console warning (and compare's CAUTION) above this share of flagged items
+    cache_dir: str = "results/.cache/audit"
+
+
+@dataclass
 class RunConfig:
     """The root config: one (task, model) cell and how to run it."""
 
@@ -231,6 +248,7 @@ class RunConfig:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     cache: CacheConfig = field(default_factory=CacheConfig)
     retry: RetryConfig = field(default_factory=RetryConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
     results_dir: str = "results"
     allow_code_execution: bool = False  # the run-time half of the double opt-in
     chunk_size: int = 64  # requests per backend call; the unit of resumption
