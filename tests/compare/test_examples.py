@@ -161,3 +161,24 @@ def test_export_with_several_candidates_and_a_threshold(
     ids = [json.loads(x)["id"] for x in out.exports[0].read_text(encoding="utf-8").splitlines()]
     assert ids == ["ex0008", "ex0030"]
     assert len(out.exports[1].read_text(encoding="utf-8").splitlines()) == 2
+
+
+@pytest.mark.shared_data
+def test_export_for_a_task_whose_train_file_is_gemini_rows(shared_data: Path, tmp_path: Path) -> None:
+    from harness.compare.export import export_failures
+    from harness.compare.runs import ExampleRow, RunData
+
+    task = compose_run(["task=wikilingua"]).task  # its train file is the tutorial's Gemini tuning JSONL
+    rows = tuple(
+        ExampleRow(id=str(i), prompt_tokens=0, output_tokens=0, latency_s=0, cost_usd=0, error=None,
+                   scores={"rougeL.precision": p}, input=f"article {i}", reference=f"summary {i}")
+        for i, p in enumerate((0.9, 0.2, 0.1))
+    )  # fmt: skip
+    run = RunData("r" * 32, "run", {"harness.backend": "hf"}, {}, rows)
+    path = tmp_path / "wl.jsonl"
+    assert export_failures(run, "rougeL.precision", 0.3, task, path) == 2
+    got = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    assert got == [sft_row("article 1", "summary 1"), sft_row("article 2", "summary 2")]
+    # and the task's own loader reads it back as its train split
+    back = load_task_data(compose_run(["task=wikilingua", f"task.data.train_path={path}"]).task).train
+    assert [(s.input, s.target) for s in back] == [("article 1", "summary 1"), ("article 2", "summary 2")]
