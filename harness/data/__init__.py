@@ -2,5 +2,6 @@
 
 samples    load a task's test/train splits into `Sample` records, fingerprint them
 prompts    render a task's prompt (zero- and few-shot) from its template
+mlflow_dataset   `task.data.path=mlflow-dataset:<name>`: rows of a registered MLflow evaluation dataset
 May import: core, config.
 """

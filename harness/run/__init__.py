@@ -7,5 +7,6 @@ aggregate   per-example scores to metrics with bootstrap CIs
 results     results/<task>/<model>/<timestamp>/ files and the console summary
 plugins     imports the modules that register kinds, scorers and backends
 cli, hydra_app   the entry point: preflight every sweep cell, then Hydra
+sweep       a multirun as one MLflow parent run with the cells as its children
 May import: core, config, data, backends, kinds, scorers, tracking.
 """
