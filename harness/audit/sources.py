@@ -25,6 +25,13 @@ from harness.data.samples import fingerprint
 _TEXT_FIELDS = ("text", "input", "prompt", "question")
 
 
+def check_model(model: Any) -> None:
+    """model.tuning_data must name a file (checked at start-up, before any data or model loads)."""
+    tuning = getattr(model, "tuning_data", None)
+    if tuning and not Path(tuning).is_file():
+        raise ConfigError(f"model.tuning_data={tuning}: file not found")
+
+
 def training_side(
     task: TaskConfig, model: Any, train: Sequence[Sample]
 ) -> tuple[list[TrainItem], list[SourceInfo]]:
@@ -37,9 +44,8 @@ def training_side(
         infos.append(SourceInfo("train", str(where), fingerprint(train), len(train)))
     tuning = getattr(model, "tuning_data", None)
     if tuning:
+        check_model(model)
         path = Path(tuning)
-        if not path.is_file():
-            raise ConfigError(f"model.tuning_data={tuning}: file not found")
         same = task.data.train_path and Path(task.data.train_path).resolve() == path.resolve()
         texts = [] if same else tuning_texts(path, task.data.input_field)
         items += [TrainItem("tuning", i, t) for i, t in texts]

@@ -236,7 +236,7 @@ class AuditConfig:
     template_max_slot: int = 3  # longest span (tokens) that may vary between otherwise-identical rows
     template_min_frame: int = 4  # literal words a template must keep around its variable parts
     warn_at: float = 0.05  # console warning (and compare's CAUTION) above this share of flagged items
-    cache_dir: str = "results/.cache/audit"
+    cache_dir: str | None = None  # None: <results_dir>/.cache/audit
 
 
 @dataclass

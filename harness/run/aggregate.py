@@ -82,6 +82,25 @@ def corpus_metrics(
     return out
 
 
+def clean_metrics(
+    fns: Mapping[str, CorpusFn],
+    items: Sequence[ScoreInput],
+    scores: Sequence[Score],
+    task: object,
+    keep: Sequence[bool],
+    resamples: int,
+    seed: int = 0,
+) -> dict[str, MetricValue]:
+    """Every aggregate again on the kept items only (those the leakage audit did not flag), as `<name>.clean`."""
+    idx = [i for i, k in enumerate(keep) if k]
+    if not idx:
+        return {}
+    sub_items, sub_scores = [items[i] for i in idx], [scores[i] for i in idx]
+    out = per_example_metrics(sub_scores, resamples, seed)
+    out.update(corpus_metrics(fns, sub_items, sub_scores, task, resamples, seed))
+    return {f"{name}.clean": mv for name, mv in out.items()}
+
+
 def point_value(
     name: str, fn: CorpusFn, items: Sequence[ScoreInput], scores: Sequence[Score], task: object
 ) -> dict[str, float]:

@@ -54,6 +54,9 @@ def _check_names(cfg: object) -> None:
     KINDS.get(task.kind, "task.kind")
     plugin = BACKENDS.get(model.backend, "model.backend")
     resolve_scorers(task.scorers)
+    from harness.audit.api import preflight as audit_preflight
+
+    audit_preflight(cfg.audit, model)  # type: ignore[attr-defined]
     if plugin.check_credentials:  # before Hydra starts a job, a sweep opens its parent run, or a request is sent
         plugin.check_credentials(model)
 

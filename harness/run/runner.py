@@ -24,7 +24,7 @@ from harness.core.records import ExampleResult, GenerationParams, Request, Reque
 from harness.data.prompts import PromptBuilder, assets_dir
 from harness.data.samples import load_task_data
 from harness.kinds.base import KINDS
-from harness.run import aggregate
+from harness.run import aggregate, leakage
 from harness.run.cache import ResponseCache
 from harness.run.generation import generate_all
 from harness.run.plugins import load_plugins
@@ -54,6 +54,7 @@ def evaluate(cfg: RunConfig, *, quiet: bool = False) -> RunResult:
     check_results_dir(cfg.results_dir)
     data = load_task_data(task, cfg.tracking.uri)  # the store a mlflow-dataset: path is read from
     kind.check(task, data.test, assets)
+    audit = leakage.audit_stage(cfg, data)  # before the MLflow run: a bad model.tuning_data leaves none behind
     builder = PromptBuilder(task, data.train)
     params = _params(task)
     requests = [kind.request(s, builder.render(s), builder.system, params, task) for s in data.test]
@@ -66,7 +67,8 @@ def evaluate(cfg: RunConfig, *, quiet: bool = False) -> RunResult:
     cache = ResponseCache(Path(cfg.cache.path)) if cfg.cache.enabled else None
     tracker = Tracker(cfg.tracking) if cfg.tracking.enabled else None
     if tracker:
-        tracker.start(f"{task.name}/{model.name}", flatten(asdict(cfg)), _tags(cfg, identity, data.fingerprint))
+        tracker.start(f"{task.name}/{model.name}", flatten(asdict(cfg)),
+                      {**_tags(cfg, identity, data.fingerprint), **leakage.tags(audit[0])})
     try:
         result = _run(
             cfg,
@@ -82,6 +84,7 @@ def evaluate(cfg: RunConfig, *, quiet: bool = False) -> RunResult:
             data.fingerprint,
             t_start,
             quiet,
+            audit,
         )
     except BaseException as exc:
         if tracker:
@@ -107,6 +110,7 @@ def _run(
     fingerprint: str,
     t_start: float,
     quiet: bool,
+    audit: tuple[Any, float] = (None, 0.0),  # (AuditResult | None, seconds) from leakage.audit_stage
 ) -> RunResult:
     task, model = cfg.task, cfg.model
     importing: list[Any] = []  # scorer imports overlap generation; a fully cached run has none to overlap
@@ -129,7 +133,9 @@ def _run(
     )
     metrics = aggregate.per_example_metrics(scores, cfg.bootstrap_resamples, seed=task.seed)
     metrics.update(aggregate.corpus_metrics(corpus_fns, items, scores, task, cfg.bootstrap_resamples, seed=task.seed))
-    counters = aggregate.counters(responses, costs)
+    clean, leak = leakage.clean_metrics(audit[0], corpus_fns, items, scores, task, cfg.bootstrap_resamples)
+    metrics.update(clean)  # <metric>.clean: the aggregates on the items the leakage audit did not flag
+    counters = {**aggregate.counters(responses, costs), **leak}
     score_s = time.perf_counter() - t_scored
 
     t_write = time.perf_counter()
@@ -145,12 +151,14 @@ def _run(
         tracker.run_id if tracker else None,
     )
     rows = [e.to_row() for e in examples]
+    leakage.add_flags(rows, audit[0])
     write_jsonl(out_dir / "predictions.jsonl", rows)
     write_json(out_dir / "metrics.json", result.flat_metrics())
     _write_config(out_dir / "config.yaml", cfg)
     artifacts = kind.artifacts(examples, task, out_dir)
     timing = {
         "timing.setup_s": setup_s,
+        "timing.audit_s": audit[1],  # part of setup_s
         "timing.model_load_s": gstats.load_s,
         "timing.generate_s": gstats.generate_s,
         "timing.score_s": score_s,
@@ -187,6 +195,7 @@ def _run(
     mark_complete(out_dir)  # last: a folder still marked INCOMPLETE is from a killed or failed run
     if not quiet:
         print_summary(result, task.primary_metric, {k: v for k, v in timing.items() if k.startswith("timing.")})
+    leakage.report(audit[0], samples, cfg.audit.warn_at, quiet)
     return result
 
 
