@@ -6,12 +6,13 @@ writing the reports, logging a comparison run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from harness.compare import examples
+from harness.compare import examples, leakage
 from harness.compare import runs as rn
 from harness.compare.comparison import Comparison, compare_runs, to_json
 from harness.compare.config import CompareConfig
@@ -27,6 +28,7 @@ class CompareOutcome:
     mlflow_run_id: str | None
     flips: Path | None = None  # every flipped item (flips.jsonl beside report.md)
     exports: tuple[Path, ...] = ()  # export=...: the candidates' failures as tuning data
+    leakage: leakage.LeakageView | None = None  # verdicts on the clean subset, CAUTION: leakage
 
 
 def load_runs(cfg: CompareConfig) -> tuple[rn.RunData, list[rn.RunData]]:
@@ -52,14 +54,19 @@ def run_compare(cfg: CompareConfig, now: datetime | None = None) -> CompareOutco
     out.mkdir(parents=True, exist_ok=True)
     md = out / "report.md"
     html = out / "report.html"
-    md.write_text(report.markdown(comp), encoding="utf-8")
-    html.write_text(report.html(comp), encoding="utf-8")
-    (out / "comparison.json").write_text(json.dumps(to_json(comp), indent=2), encoding="utf-8")
+    lv = leakage.view(comp, cfg.leakage_threshold, cfg.metrics or None)
+    md.write_text(leakage.with_markdown(report.markdown(comp), lv), encoding="utf-8")
+    html.write_text(leakage.with_html(report.html(comp), lv), encoding="utf-8")
+    summary = {**to_json(comp), "leakage": {"caution": lv.caution, "reasons": list(lv.reasons),
+                                            "verdicts": [dataclasses.asdict(v) for v in lv.verdicts]}}
+    (out / "comparison.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     flips = out / examples.FLIPS_FILE
     examples.write_jsonl(flips, examples.all_flips(comp))
     exported = export_failures(cfg, comp)
     run_id = log_comparison(comp, out, cfg.tracking_uri) if cfg.log_to_mlflow else None
-    return CompareOutcome(comp, out, md, html, run_id, flips, exported)
+    if run_id:
+        leakage.log_tags(run_id, cfg.tracking_uri, lv)
+    return CompareOutcome(comp, out, md, html, run_id, flips, exported, lv)
 
 
 def export_failures(cfg: CompareConfig, comp: Comparison) -> tuple[Path, ...]:

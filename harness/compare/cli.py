@@ -26,8 +26,13 @@ def _body(argv: list[str]) -> int:
     from harness.compare.config import load_config
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    from harness.compare import leakage
+
     outcome = run_compare(load_config(argv))
-    print(outcome.comparison.headline())
+    lv = outcome.leakage
+    print(leakage.headline(outcome.comparison, lv) if lv else outcome.comparison.headline())
+    for line in lv.console_lines() if lv else []:
+        print(line)
     print(f"reports: {outcome.markdown} {outcome.html}; flipped items: {outcome.flips}", file=sys.stderr)
     return EXIT_OK
 

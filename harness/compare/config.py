@@ -43,6 +43,8 @@ class CompareConfig:
     # (harness/compare/export.py); several candidates write <stem>.c<i><suffix>
     export: str = ""
     export_below: float = 1.0
+    # CAUTION: leakage when a compared run's share of leakage-flagged test items exceeds this (docs/audit.md)
+    leakage_threshold: float = 0.05
 
     @property
     def task_name(self) -> str:

@@ -44,6 +44,7 @@ class ExampleRow:
     reference: str = ""
     output: str = ""
     prompt: str = ""
+    leaked: bool | None = None  # the leakage audit's `leakage.any` (None: the run was not audited)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ExampleRow:
@@ -64,6 +65,7 @@ class ExampleRow:
             reference=_text(row.get("reference")),
             output=_text(row.get("output")),
             prompt=_text(row.get("prompt")),
+            leaked=row["leakage.any"] if isinstance(row.get("leakage.any"), bool) else None,
         )
 
 
