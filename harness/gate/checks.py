@@ -7,6 +7,7 @@ per-example scores of the candidate and a baseline run.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -94,17 +95,40 @@ def _metric_check(check: CheckConfig, metrics: Mapping[str, float]) -> CheckResu
 def _non_inferior(check: CheckConfig, gate: GateConfig, base: rn.RunData, cand: rn.RunData) -> CheckResult:
     assert check.non_inferior_margin is not None
     margin = check.non_inferior_margin
+    detail_clean = ""
+    if check.subset == "clean":
+        from harness.compare.leakage import clean_ids
+
+        ids = clean_ids([base, cand])
+        if ids is None:
+            return CheckResult(check.title, False, "no leakage audit in either run", f"CI low > {-margin:+g}",
+                               "subset: clean needs runs with a leakage audit (a training side)")
+        keep = set(ids)
+        base, cand = (dataclasses.replace(r, rows=tuple(x for x in r.rows if x.id in keep)) for r in (base, cand))
+        detail_clean = f" on the clean subset ({len(keep)} items)"
+        if not keep:
+            return CheckResult(check.title, False, "n_clean=0", f"CI low > {-margin:+g}", "every item is flagged")
     aligned = rn.align(base, cand, [check.metric])
     rules = VerdictRules(alpha=gate.alpha, resamples=gate.resamples, seed=gate.seed, margin=margin)
     mc = compare_metric(check.metric, aligned.baseline[check.metric], aligned.candidate[check.metric], rules)
     d = mc.delta
     observed = f"delta {d.estimate:+.4f}, {1 - gate.alpha:.0%} CI [{d.low:+.4f}, {d.high:+.4f}], n={mc.n}"
-    detail = f"against {base.label}"
+    detail = f"against {base.label}{detail_clean}"
     required = f"CI low > {-margin:+g}"
     if mc.n < gate.min_n:
         detail += f": only {mc.n} paired examples (< min_n {gate.min_n}), too few to show non-inferiority"
         return CheckResult(check.title, False, observed, required, detail)
     return CheckResult(check.title, d.low > -margin, observed, required, detail)
+
+
+def leakage_check(limit: float, metrics: Mapping[str, float]) -> CheckResult:
+    """max_leakage: the candidate's share of leakage-flagged test items must not exceed `limit`."""
+    title = f"leakage.any <= {limit:g}"
+    if "leakage.any" not in metrics:
+        return CheckResult(title, False, "no leakage audit", f"<= {limit:g}",
+                           "the run has no leakage.any metric (no training side was audited)")
+    value = metrics["leakage.any"]
+    return CheckResult(title, value <= limit, f"leakage.any = {value:.4g}", f"<= {limit:g}")
 
 
 def find_baseline(gate: GateConfig, tracking_uri: str | None, task: str) -> rn.RunData:
@@ -114,7 +138,7 @@ def find_baseline(gate: GateConfig, tracking_uri: str | None, task: str) -> rn.R
 
 def evaluate_gate(gate: GateConfig, candidate: rn.RunData, tracking_uri: str | None) -> GateResult:
     """Run every check of `gate` on `candidate` (a FINISHED run with its examples loaded)."""
-    if not gate.checks:
+    if not gate.checks and gate.max_leakage is None:
         raise ConfigError(f"gate {gate.name!r} has no checks")
     validate_metrics(gate, candidate)
     metrics = run_metrics(candidate)
@@ -128,4 +152,6 @@ def evaluate_gate(gate: GateConfig, candidate: rn.RunData, tracking_uri: str | N
             results.append(_non_inferior(check, gate, baseline, candidate))
         else:
             results.append(_metric_check(check, metrics))
+    if gate.max_leakage is not None:
+        results.append(leakage_check(gate.max_leakage, metrics))
     return GateResult(gate.name, candidate, baseline, tuple(results))

@@ -33,6 +33,7 @@ class CheckConfig:
     max: float | None = None
     bound: str = "value"  # value | ci_low (for `min`)
     non_inferior_margin: float | None = None
+    subset: str = "all"  # all | clean: non-inferiority on the items the leakage audit flagged in neither run
 
     @property
     def kind(self) -> str:
@@ -44,6 +45,8 @@ class CheckConfig:
             )
         if self.bound not in ("value", "ci_low"):
             raise ConfigError(f"gate check on {self.metric!r}: bound must be value or ci_low, not {self.bound!r}")
+        if self.subset not in ("all", "clean"):
+            raise ConfigError(f"gate check on {self.metric!r}: subset must be all or clean, not {self.subset!r}")
         return set_[0]
 
     @property
@@ -56,7 +59,8 @@ class CheckConfig:
             return f"{what} >= {self.min}"
         if kind == "max":
             return f"{self.metric} <= {self.max}"
-        return f"{self.metric} non-inferior to baseline (margin {self.non_inferior_margin})"
+        clean = " on the clean subset" if self.subset == "clean" else ""
+        return f"{self.metric} non-inferior to baseline{clean} (margin {self.non_inferior_margin})"
 
 
 @dataclass
@@ -80,6 +84,9 @@ class GateConfig:
     seed: int = 0
     alpha: float = 0.05
     checks: list[CheckConfig] = field(default_factory=list)
+    # leakage.any (share of test items the leakage audit flagged, docs/audit.md) must not exceed this;
+    # a run without an audit fails the check
+    max_leakage: float | None = None
 
 
 @dataclass
