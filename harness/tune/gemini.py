@@ -27,6 +27,7 @@ HELP = """usage: python -m harness.tune.gemini action=export|tune [task=NAME] [m
       write the task's train split, rendered with its zero-shot prompt, as Gemini tuning JSONL
   action=tune model=gemini_flash name=NAME training_uri=gs://.../train.jsonl
       [epochs=3] [learning_rate_multiplier=1.0] [adapter_size=4] [display_name=...]
+      [training_file=train.jsonl]   the local copy of training_uri: recorded as tuning_data (leakage audit)
       model.api=vertex model.project=P model.location=L
       run a Vertex AI supervised tuning job, then write conf/model/NAME.yaml
 Docs: docs/models.md ("Gemini tuning jobs").  Config: conf/gemini_tune.yaml
@@ -47,6 +48,7 @@ class GeminiTuneConfig:
     learning_rate_multiplier: float | None = None
     adapter_size: int | None = None
     display_name: str | None = None
+    training_file: str = ""  # local copy of training_uri (e.g. the export's out=): the variant's tuning_data
 
 
 def load_config(overrides: Sequence[str]) -> GeminiTuneConfig:
@@ -84,6 +86,7 @@ def _body(argv: list[str]) -> int:
         learning_rate_multiplier=cfg.learning_rate_multiplier,
         adapter_size=cfg.adapter_size,
         display_name=cfg.display_name,
+        training_file=cfg.training_file or None,
     )
     print(f"wrote {tune(cfg.model, spec, conf_dir())}")
     return EXIT_OK

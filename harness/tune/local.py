@@ -138,12 +138,33 @@ def tune(cfg: TuneConfig) -> TuneResult:
     out = _resolve(cfg.adapters_dir) / cfg.name
     confs = _resolve(cfg.conf_dir) if cfg.conf_dir else conf_dir()
 
+    tuning = tuning_data(cfg.task, samples)  # provenance for the leakage audit; not part of the key
     if not cfg.force and _manifest_key(out) == key:
-        config_path = write_model_config(confs, cfg.name, base, out)
+        config_path = write_model_config(confs, cfg.name, base, out, tuning["path"] if tuning else None)
         log.info("adapter %s already tuned with identical inputs (key %s); reusing it", out, key)
         return TuneResult(cfg.name, out, config_path, key, _adapter_hash(out), True, len(pairs),
                           wall_s=time.perf_counter() - t0)
-    return _train_and_record(cfg, base, pairs, {**meta, "key": key, "task": cfg.task.name}, out, confs, t0)
+    manifest = {**meta, "key": key, "task": cfg.task.name, "tuning_data": tuning}
+    return _train_and_record(cfg, base, pairs, manifest, out, confs, t0)
+
+
+def tuning_data(task: TaskConfig, samples: Sequence[Any]) -> dict[str, Any] | None:
+    """Where the training examples came from (the task's train file) and their fingerprint; None for Hub data.
+
+    With max_train_examples the file holds more than was trained on: the audit then checks a superset.
+    """
+    from harness.data.samples import fingerprint
+
+    if not task.data.train_path:
+        return None
+    return {"path": _hroot_path(Path(task.data.train_path)), "fingerprint": fingerprint(samples), "n": len(samples)}
+
+
+def _hroot_path(path: Path) -> str:
+    try:
+        return "${hroot:}/" + path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path.resolve())
 
 
 def hyperparameters(cfg: TuneConfig) -> dict[str, Any]:
@@ -229,7 +250,8 @@ def _train_and_record(
         wall_s = time.perf_counter() - t0
         cost = wall_s / 3600.0 * cfg.hourly_rate_usd
         adapter_hash = _adapter_hash(out)
-        config_path = write_model_config(confs, cfg.name, base, out)
+        tuning = manifest.get("tuning_data")
+        config_path = write_model_config(confs, cfg.name, base, out, tuning["path"] if tuning else None)
         result = TuneResult(
             cfg.name, out, config_path, str(manifest["key"]), adapter_hash, False, len(pairs), wall_s,
             stats["train_s"], stats["cpu_s"], stats["examples_per_s"], int(stats["trainable_params"]),
@@ -348,7 +370,7 @@ def _log_curve(tracker: Any, curve: Sequence[tuple[int, float]]) -> None:
 # ------------------------------------------------------------------ model config
 
 
-def model_yaml(name: str, base: HFModelConfig, adapter_dir: Path) -> str:
+def model_yaml(name: str, base: HFModelConfig, adapter_dir: Path, tuning_data: str | None = None) -> str:
     """conf/model/<name>.yaml: the base's settings plus the adapter, as a `lora` variant of it."""
     try:
         rel = adapter_dir.resolve().relative_to(ROOT)
@@ -377,6 +399,8 @@ def model_yaml(name: str, base: HFModelConfig, adapter_dir: Path) -> str:
     if base.trust_remote_code:
         lines.append("trust_remote_code: true")
     lines += ["adapter:", f"  path: {json.dumps(adapter_path)}"]
+    if tuning_data:  # what the leakage audit checks the variant's test items against (docs/audit.md)
+        lines.append(f"tuning_data: {json.dumps(tuning_data)}")
     p = base.prices
     if (p.input_per_mtok, p.output_per_mtok, p.cached_per_mtok, p.per_hour_usd) != (0.0, 0.0, 0.0, 0.0):
         lines += ["prices:", f"  input_per_mtok: {p.input_per_mtok}", f"  output_per_mtok: {p.output_per_mtok}",
@@ -384,12 +408,14 @@ def model_yaml(name: str, base: HFModelConfig, adapter_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_model_config(confs: Path, name: str, base: HFModelConfig, adapter_dir: Path) -> Path:
+def write_model_config(
+    confs: Path, name: str, base: HFModelConfig, adapter_dir: Path, tuning_data: str | None = None
+) -> Path:
     """Write (or refresh) <confs>/model/<name>.yaml; unchanged text is not rewritten."""
     from harness.run.results import write_atomic
 
     path = confs / "model" / f"{name}.yaml"
-    text = model_yaml(name, base, adapter_dir)
+    text = model_yaml(name, base, adapter_dir, tuning_data)
     old = path.read_text(encoding="utf-8") if path.exists() else None
     if old is not None and not old.startswith(_HEADER):
         raise ConfigError(f"{path} exists and was not written by the tune command; choose another name=")

@@ -51,6 +51,7 @@ class TuningSpec:
     learning_rate_multiplier: float | None = None
     adapter_size: int | None = None  # 1, 2, 4, 8, 16 (Vertex)
     display_name: str | None = None
+    training_file: str | None = None  # local copy of training_uri: written as tuning_data (leakage audit)
 
 
 # ------------------------------------------------------------------ export
@@ -160,7 +161,9 @@ def tuned_model_id(base: GeminiModelConfig, job: Any) -> str:
     return str(tuned.endpoint)
 
 
-def model_yaml(name: str, base: GeminiModelConfig, base_name: str, model_id: str, job_name: str) -> str:
+def model_yaml(
+    name: str, base: GeminiModelConfig, base_name: str, model_id: str, job_name: str, tuning_data: str | None = None
+) -> str:
     """conf/model/<name>.yaml text for the tuned model (same API, prices and settings as its base)."""
     lines = [
         f"# Written by harness.backends.gemini.tuning from tuning job {job_name}.",
@@ -178,6 +181,8 @@ def model_yaml(name: str, base: GeminiModelConfig, base_name: str, model_id: str
     lines += [f"project: {base.project}", f"location: {base.location}"]
     if base.base_url:
         lines.append(f"base_url: {json.dumps(base.base_url)}")
+    if tuning_data:  # the leakage audit checks test items against it (docs/audit.md)
+        lines.append(f"tuning_data: {json.dumps(tuning_data)}")
     p = base.prices
     lines += [
         "prices:",
@@ -188,10 +193,13 @@ def model_yaml(name: str, base: GeminiModelConfig, base_name: str, model_id: str
     return "\n".join(lines) + "\n"
 
 
-def write_model_config(conf_dir: str | Path, name: str, base: GeminiModelConfig, base_name: str, job: Any) -> Path:
+def write_model_config(
+    conf_dir: str | Path, name: str, base: GeminiModelConfig, base_name: str, job: Any, tuning_data: str | None = None
+) -> Path:
     path = Path(conf_dir) / "model" / f"{name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(model_yaml(name, base, base_name, tuned_model_id(base, job), str(job.name)), encoding="utf-8")
+    text = model_yaml(name, base, base_name, tuned_model_id(base, job), str(job.name), tuning_data)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -211,6 +219,7 @@ def tune(
     client = client or make_client(base)
     job = launch(client, base, spec)
     done = wait(client, str(job.name), poll_s=poll_s, sleep=sleep)
-    path = write_model_config(conf_dir, spec.name, base, base.name, done)
+    local = str(Path(spec.training_file).resolve()) if spec.training_file else None
+    path = write_model_config(conf_dir, spec.name, base, base.name, done, local)
     log.info("tuned model config written to %s", path)
     return path
