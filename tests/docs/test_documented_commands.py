@@ -75,6 +75,20 @@ RULES = (
          "starts a paid Vertex AI tuning job (needs Google Cloud credentials); "
          "tests/backends/test_gemini_jobs.py runs it against the fake server", skip=True),
     Rule(r"^python -m harness$", "the one real Gemma evaluation here: 2 of the 99 examples", set=("task.limit=2",)),
+    # docs/recipes.md, WikiLingua before/after tuning: the tutorial's files live in ../shared/data
+    *(Rule(rf"^python -m harness task=wikilingua model={name} ", "replay under the documented model name instead "
+           "of Gemma summarising long articles (the recipe's real output is in the doc)",
+           set=(*REPLAY, "task.limit=2", f"model.name={name}"), needs_shared_data=True)
+      for name in ("gemma3_270m", "gemma3_270m_wikilingua_lora")),
+    Rule(r"^python -m harness\.tune task=wikilingua\b", "real LoRA tuning on 2 articles, adapter and config in the "
+         "sandbox", set=(*TINY_LORA, "conf_dir={sandbox}/conf", "adapters_dir={sandbox}/adapters"),
+         needs_shared_data=True),
+    Rule(r"^python -m harness\.compare task=wikilingua baseline=gemma3_270m\b", "compares the two replay runs above",
+         needs_shared_data=True),
+    Rule(r"^python -m harness\.tune\.gemini action=export task=wikilingua\b", "exports the tutorial's train file",
+         needs_shared_data=True),
+    Rule(r"model\.api=vertex\b|gemini_flash_wikilingua\b", "Vertex AI: needs Google Cloud credentials and the "
+         "tuned endpoint of a paid job; tests/backends/test_gemini_jobs.py covers the job", skip=True),
     Rule(r"model=gemini_flash\b", "needs an API key: served by the local fake Gemini server with a fake key",
          set=("model.base_url={gemini_url}", "task.limit=2"), env=(("GEMINI_API_KEY", "fake-key-for-docs"),)),
     Rule(r"task=humaneval_x\b", "HumanEval-X lives in ../shared/data; outs.jsonl: the canonical solutions of 2 "
