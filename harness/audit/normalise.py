@@ -51,12 +51,14 @@ def template_tokens(text: str) -> list[str]:
 
     A capitalised word counts as a name only away from a sentence start (the
     first word of a sentence is capitalised anyway) and never for "I". Month and
-    weekday names (capitalised) are dates wherever they stand. Consecutive placeholders of one
+    weekday names (capitalised; months not at a sentence start) are dates. Consecutive placeholders of one
     kind collapse into one, so "Anna Maria Lopez" and "Tom" mask alike.
     """
     out: list[str] = []
     sentence_start = True
-    for m in _TOKEN.finditer(nfkc(text)):
+    text = nfkc(text)
+    cased = any(c.islower() for c in text)  # in ALL-CAPS text a capital says nothing about names
+    for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         if kind == "end":
             sentence_start = True
@@ -64,9 +66,10 @@ def template_tokens(text: str) -> list[str]:
         if kind == "word":
             word = m.group()
             folded = word.casefold()
-            if word[0].isupper() and (folded in MONTHS or folded in WEEKDAYS):  # "may" the verb stays
+            # a capitalised month or weekday is a date; a sentence-initial "May" is more often the verb
+            if word[0].isupper() and (folded in WEEKDAYS or (folded in MONTHS and not sentence_start)):
                 token = "<date>"
-            elif word[0].isupper() and not sentence_start and word != "I":
+            elif cased and word[0].isupper() and not sentence_start and word != "I":
                 token = "<name>"
             else:
                 token = folded
