@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from tests.fakes.serving import JsonHandler, serve, stop  # noqa: F401 - stop is part of this module's API
+from tests.fakes.serving import JsonHandler, answer_fault, draw_fault, serve, spoiled, stop  # noqa: F401 - stop is API
 
 FAULT_KINDS = ("429", "429_retry_after", "500", "503", "hang", "truncated", "malformed")
 SAFETY_KINDS = ("safety_prompt", "safety_finish")  # normal replies, not retried
@@ -82,11 +82,7 @@ class FakeGemini:
             self._rng = random.Random(faults.seed)
 
     def draw_fault(self) -> str | None:
-        with self._lock:
-            f = self.faults
-            if f.rate <= 0 or not f.kinds or self._rng.random() >= f.rate:
-                return None
-            return self._rng.choice(f.kinds)
+        return draw_fault(self.faults, self._rng, self._lock)
 
     def record(self, entry: LoggedRequest) -> None:
         with self._lock:
@@ -206,6 +202,9 @@ def _user_text(body: Mapping[str, Any]) -> str:
     )
 
 
+_STATUSES = {429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}  # google.rpc codes of the replies
+
+
 class _Handler(JsonHandler):
     def _send(
         self, status: int, payload: Any, headers: Mapping[str, str] | None = None, raw: bytes | None = None
@@ -269,26 +268,13 @@ class _Handler(JsonHandler):
         if faults.latency_s:
             time.sleep(faults.latency_s)
         fault = state.draw_fault()
-        if fault == "429":
-            return self._error(429, "RESOURCE_EXHAUSTED")
-        if fault == "429_retry_after":
-            return self._error(429, "RESOURCE_EXHAUSTED", {"Retry-After": str(faults.retry_after_s)})
         if fault == "400_leaky":  # a careless proxy that echoes the caller's key back
             return self._send(
                 400, {"error": {"code": 400, "message": f"API key {key} not valid", "status": "INVALID_ARGUMENT"}}
             )
-        if fault == "500":
-            return self._error(500, "INTERNAL")
-        if fault == "503":
-            return self._error(503, "UNAVAILABLE")
-        if fault == "hang":
-            time.sleep(faults.hang_s)
-        reply = json.dumps(state.generate(body, fault)).encode()
-        if fault == "truncated":
-            return self._send(200, None, raw=reply[: len(reply) // 2])
-        if fault == "malformed":
-            return self._send(200, None, raw=b"<html>upstream proxy error</html>")
-        self._send(200, None, raw=reply)
+        if answer_fault(fault, faults, lambda code, headers: self._error(code, _STATUSES[code], headers)):
+            return None
+        self._send(200, None, raw=spoiled(json.dumps(state.generate(body, fault)).encode(), fault))
 
 
 def start(state: FakeGemini | None = None) -> tuple[FakeGemini, ThreadingHTTPServer]:

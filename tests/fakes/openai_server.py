@@ -26,7 +26,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from tests.fakes.gemini_server import Faults, LoggedRequest
-from tests.fakes.serving import JsonHandler, serve, stop  # noqa: F401 - stop is part of this module's API
+from tests.fakes.serving import JsonHandler, answer_fault, draw_fault, serve, spoiled, stop  # noqa: F401 - stop is API
 
 # text -> [(token text, character offset, log-probability given the tokens before; None for the first)]
 Tokenize = Callable[[str], list[tuple[str, int, float | None]]]
@@ -49,11 +49,7 @@ class FakeOpenAI:
             self.faults, self._rng = faults, random.Random(faults.seed)
 
     def draw_fault(self) -> str | None:
-        with self._lock:
-            f = self.faults
-            if f.rate <= 0 or not f.kinds or self._rng.random() >= f.rate:
-                return None
-            return self._rng.choice(f.kinds)
+        return draw_fault(self.faults, self._rng, self._lock)
 
     def complete(self, body: dict[str, Any]) -> dict[str, Any]:
         users = [m["content"] for m in body.get("messages", []) if m.get("role") == "user"]
@@ -129,6 +125,9 @@ class FakeOpenAI:
         }
 
 
+_ERRORS = {429: "rate_limit_exceeded", 500: "server_error", 503: "server_error"}  # OpenAI's error types
+
+
 class _Handler(JsonHandler):
     def _error(self, code: int, kind: str, headers: Mapping[str, str] | None = None) -> None:
         self.send_json(
@@ -146,20 +145,10 @@ class _Handler(JsonHandler):
         if f.latency_s:
             time.sleep(f.latency_s)
         fault = state.draw_fault()
-        if fault == "429":
-            return self._error(429, "rate_limit_exceeded")
-        if fault == "429_retry_after":
-            return self._error(429, "rate_limit_exceeded", {"Retry-After": str(f.retry_after_s)})
-        if fault in ("500", "503"):
-            return self._error(int(fault), "server_error")
-        if fault == "hang":
-            time.sleep(f.hang_s)
+        if answer_fault(fault, f, lambda code, headers: self._error(code, _ERRORS[code], headers)):
+            return None
         raw = json.dumps(state.complete(body) if path == "v1/chat/completions" else state.text_complete(body)).encode()
-        if fault == "truncated":
-            raw = raw[: len(raw) // 2]
-        elif fault == "malformed":
-            raw = b"<html>upstream proxy error</html>"
-        self.send_json(200, raw)
+        self.send_json(200, spoiled(raw, fault))
 
 
 def start(state: FakeOpenAI | None = None) -> tuple[FakeOpenAI, ThreadingHTTPServer]:

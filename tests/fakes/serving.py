@@ -1,10 +1,18 @@
-"""What the fake API servers share: a quiet HTTP/1.1 JSON handler and a threaded server on a free port."""
+"""What the fake API servers share: a quiet HTTP/1.1 JSON handler, a threaded server on a free port, faults.
+
+The faults (gemini_server.Faults, FAULT_KINDS) play out the same way on every protocol: a
+seeded draw per generation call (`draw_fault`), then either an error reply instead of the
+answer (429, 429 with Retry-After, 500, 503: `answer_fault`), a stall before it (hang), or a
+spoiled body (truncated, malformed: `spoiled`). Each server only names its error statuses.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import random
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -49,3 +57,33 @@ def serve(handler: type[JsonHandler], state: Any) -> FakeServer:
 def stop(server: ThreadingHTTPServer) -> None:
     server.shutdown()
     server.server_close()
+
+
+def draw_fault(faults: Any, rng: random.Random, lock: threading.Lock) -> str | None:
+    """A fault kind for this call, or None: fires at `faults.rate`, kinds drawn uniformly, seeded."""
+    with lock:
+        if faults.rate <= 0 or not faults.kinds or rng.random() >= faults.rate:
+            return None
+        return rng.choice(faults.kinds)
+
+
+def answer_fault(fault: str | None, faults: Any, error: Callable[[int, Mapping[str, str] | None], None]) -> bool:
+    """Reply to an error fault through `error(status, headers)` (True: nothing else is sent); a hang stalls here."""
+    if fault in ("429", "429_retry_after"):
+        error(429, {"Retry-After": str(faults.retry_after_s)} if fault == "429_retry_after" else None)
+        return True
+    if fault in ("500", "503"):
+        error(int(fault), None)
+        return True
+    if fault == "hang":
+        time.sleep(faults.hang_s)
+    return False
+
+
+def spoiled(raw: bytes, fault: str | None) -> bytes:
+    """The reply body as a broken front end would send it: cut in half, or not JSON at all."""
+    if fault == "truncated":
+        return raw[: len(raw) // 2]
+    if fault == "malformed":
+        return b"<html>upstream proxy error</html>"
+    return raw
