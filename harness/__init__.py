@@ -5,6 +5,7 @@ Packages, from the bottom layer up (a package imports only those above it in thi
 core       records, errors, registry, paths, entry-point plumbing
 config     typed structured configs, Hydra registration, one-line config errors
 data       task samples (local files, Hub) and Jinja2 prompts
+audit      leakage audit: test items against the training side (exact, n-gram, near, template)
 backends   the narrow backend contract: hf (+peft, embedded Gemma), gemini, openai_compat, replay
 kinds      task kinds (classification, summarization, json, code): samples -> requests
 scorers    pure per-example scorers, registered by name
