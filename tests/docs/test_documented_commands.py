@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -60,6 +61,7 @@ class Rule:
     before: tuple[str, ...] = ()  # commands run first (state the doc assumes, e.g. runs to compare)
     files: tuple[str, ...] = ()  # files the doc assumes in the working directory: my.tsv, outs.jsonl
     env: tuple[tuple[str, str], ...] = ()
+    copies: tuple[tuple[str, str], ...] = ()  # (from, to) in the sandbox, before the command
     exit_codes: tuple[int, ...] = (0,)
     needs_shared_data: bool = False
 
@@ -95,6 +97,11 @@ RULES = (
          "problems", set=("task.limit=2",), files=("outs.jsonl",), needs_shared_data=True),
     Rule(r"task\.data\.path=my\.tsv\b", "my.tsv: a small file of the documented shape; replay instead of Gemma",
          set=REPLAY, files=("my.tsv",)),
+    Rule(r"^python -m harness\.tune task=classification model=gemma3_270m$", "README's tune trained this adapter "
+         "already (same base, examples and settings: the adapter's key); under the variant's name the command "
+         "finds and reuses it, as a re-run does, instead of training again",
+         set=(*TINY_LORA, "conf_dir={sandbox}/conf", "adapters_dir={sandbox}/adapters"),
+         copies=(("adapters/my_lora", "adapters/gemma3_270m_lora"),)),
     Rule(r"^python -m harness\.tune\b(?!\.)", "real LoRA tuning on 2 examples; the adapter and conf/model/<name>.yaml "
          "go to the sandbox, not the repository", set=(*TINY_LORA, "conf_dir={sandbox}/conf",
                                                       "adapters_dir={sandbox}/adapters")),
@@ -334,6 +341,9 @@ def test_every_documented_command_runs(sandbox: Sandbox, monkeypatch: pytest.Mon
             continue  # CI has ../shared/data; a user's clone does not (the other commands still run)
         if rule:
             write_files(rule.files, sandbox.root)
+            for source, dest in rule.copies:
+                if (sandbox.root / source).is_dir() and not (sandbox.root / dest).exists():
+                    shutil.copytree(sandbox.root / source, sandbox.root / dest)
             for before in rule.before:
                 if (problem := run_one(sandbox, before, None)) is not None:
                     failures.append(f"(set-up for {cmd.doc}:{cmd.line}) {problem}")
