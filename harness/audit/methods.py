@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -46,6 +46,16 @@ class KeyIndex:
     def build(cls, key_lists: Iterable[Sequence[int]]) -> KeyIndex:
         keys, owners = _flatten(key_lists)
         return cls(keys, owners)
+
+    def shared(self) -> KeyIndex:
+        """Only the keys that more than one entry holds (sorted order kept, no second sort)."""
+        same = self.keys[1:] == self.keys[:-1]
+        keep = np.zeros(self.keys.size, dtype=bool)
+        keep[1:] |= same
+        keep[:-1] |= same
+        out = KeyIndex.__new__(KeyIndex)
+        out.keys, out.owners = self.keys[keep], self.owners[keep]
+        return out
 
     def first_owner(self, key_lists: Iterable[Sequence[int]], n_items: int) -> NDArray[np.int64]:
         """Per query item: the lowest training item sharing any of its keys, or NO_MATCH."""
@@ -120,28 +130,31 @@ class TemplateIndex:
 
     def __init__(self, texts: Sequence[str], max_slot: int, min_frame: int) -> None:
         self.max_slot, self.min_frame = max_slot, min_frame
-        pairs = [template_keys(t, max_slot, min_frame) for t in texts]
-        self.full = KeyIndex.build(p[0] for p in pairs)
+        full_keys, full_owners, keys, owners = array("q"), array("q"), array("q"), array("q")
         seen: set[int] = set()  # masked rows already counted: duplicates do not make a frame vary
-        slot_lists: list[list[int]] = []
-        for full, slots in pairs:
-            first = not full or full[0] not in seen
-            seen.update(full)
-            slot_lists.append(slots if first else [])
-        keys, owners = _flatten(slot_lists)
-        uniq, counts = np.unique(keys, return_counts=True)
-        varied = np.isin(keys, uniq[counts >= 2])
-        self.slots = KeyIndex(keys[varied], owners[varied])
+        for i, text in enumerate(texts):
+            full, slots = template_keys(text, max_slot, min_frame)
+            full_keys.extend(full)
+            full_owners.extend([i] * len(full))
+            if not full or full[0] not in seen:
+                seen.update(full)
+                keys.extend(slots)
+                owners.extend([i] * len(slots))
+        self.full = KeyIndex(np.frombuffer(full_keys, dtype=np.int64), np.frombuffer(full_owners, dtype=np.int64))
+        slots = KeyIndex(np.frombuffer(keys, dtype=np.int64), np.frombuffer(owners, dtype=np.int64))
+        self.slots = slots.shared()
 
     def query(self, texts: Sequence[str]) -> NDArray[np.int64]:
         pairs = [template_keys(t, self.max_slot, self.min_frame) for t in texts]
         full = self.full.first_owner((p[0] for p in pairs), len(texts))
         slot = self.slots.first_owner((p[1] for p in pairs), len(texts))
+        del pairs
         return np.where(full != NO_MATCH, full, slot)
 
 
-def keys_of(texts: Sequence[str], fn: Callable[[str], list[int]]) -> list[list[int]]:
-    return [fn(t) for t in texts]
+def keys_of(texts: Iterable[str], fn: Callable[[str], list[int]]) -> Iterator[list[int]]:
+    """Keys item by item (a generator: the index is filled without holding every key list at once)."""
+    return (fn(t) for t in texts)
 
 
 # ------------------------------------------------------------------ near duplicates (MinHash LSH)
