@@ -141,8 +141,8 @@ class TemplateIndex:
                 keys.extend(slots)
                 owners.extend([i] * len(slots))
         self.full = KeyIndex(np.frombuffer(full_keys, dtype=np.int64), np.frombuffer(full_owners, dtype=np.int64))
-        slots = KeyIndex(np.frombuffer(keys, dtype=np.int64), np.frombuffer(owners, dtype=np.int64))
-        self.slots = slots.shared()
+        index = KeyIndex(np.frombuffer(keys, dtype=np.int64), np.frombuffer(owners, dtype=np.int64))
+        self.slots = index.shared()
 
     def query(self, texts: Sequence[str]) -> NDArray[np.int64]:
         pairs = [template_keys(t, self.max_slot, self.min_frame) for t in texts]
