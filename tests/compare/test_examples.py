@@ -65,10 +65,19 @@ def _compare(uri: str, runs: dict[str, str], tmp: Path, cands: list[str], **kw: 
     return run_compare(cfg)
 
 
-def test_flips_both_ways_in_order_with_scores_and_texts(
-    tracking_uri: str, runs: dict[str, str], tmp_path: Path
-) -> None:
-    out = _compare(tracking_uri, runs, tmp_path, ["cand"], primary_metric="rougeL")
+@pytest.fixture(scope="module")
+def by_rouge(tracking_uri: str, runs: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One comparison on rougeL, shared by the tests that only read it (a comparison takes seconds)."""
+    return _compare(tracking_uri, runs, tmp_path_factory.mktemp("rouge"), ["cand"], primary_metric="rougeL")
+
+
+@pytest.fixture(scope="module")
+def by_accuracy(tracking_uri: str, runs: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return _compare(tracking_uri, runs, tmp_path_factory.mktemp("acc"), ["cand"], primary_metric="accuracy")
+
+
+def test_flips_both_ways_in_order_with_scores_and_texts(tracking_uri: str, by_rouge: Any) -> None:
+    out = by_rouge
     lines = [json.loads(x) for x in out.flips.read_text(encoding="utf-8").splitlines()]
     # rougeL: better by change, largest first, ties by id (3 and 22 both +0.25); then worse, most negative first
     assert [(r["id"], r["direction"]) for r in lines] == [
@@ -91,8 +100,8 @@ def test_flips_both_ways_in_order_with_scores_and_texts(
     assert examples.FLIPS_FILE in names
 
 
-def test_binary_flips_and_top_20_in_the_report(tracking_uri: str, runs: dict[str, str], tmp_path: Path) -> None:
-    out = _compare(tracking_uri, runs, tmp_path, ["cand"], primary_metric="accuracy")
+def test_binary_flips_and_top_20_in_the_report(by_accuracy: Any) -> None:
+    out = by_accuracy
     lines = [json.loads(x) for x in out.flips.read_text(encoding="utf-8").splitlines()]
     better = [int(r["id"][2:]) for r in lines if r["direction"] == "better"]
     worse = [int(r["id"][2:]) for r in lines if r["direction"] == "worse"]
@@ -103,8 +112,8 @@ def test_binary_flips_and_top_20_in_the_report(tracking_uri: str, runs: dict[str
     assert len(examples.flip_rows(big)) == examples.TOP == 20
 
 
-def test_relative_change_values(tracking_uri: str, runs: dict[str, str], tmp_path: Path) -> None:
-    out = _compare(tracking_uri, runs, tmp_path, ["cand"], primary_metric="accuracy")
+def test_relative_change_values(tracking_uri: str, by_accuracy: Any) -> None:
+    out = by_accuracy
     # accuracy: baseline 20/40 = 0.5, candidate 26/40 = 0.65 -> (0.65 - 0.5) / 0.5 = +30%
     # rougeL: baseline 0.5, candidate 0.5 + (0.25 - 0.4 + 0.1 + 0.25 - 0.05) / 40 = 0.50375 -> +0.75%
     md = out.markdown.read_text(encoding="utf-8")
@@ -120,7 +129,8 @@ def test_export_writes_failures_in_the_tasks_train_format(
     tracking_uri: str, runs: dict[str, str], tmp_path: Path
 ) -> None:
     path = tmp_path / "failures.jsonl"
-    out = _compare(tracking_uri, runs, tmp_path, ["cand"], primary_metric="accuracy", export=str(path))
+    out = _compare(tracking_uri, runs, tmp_path, ["cand"], primary_metric="accuracy", export=str(path),
+                   log_to_mlflow=False)  # fmt: skip
     assert out.exports == (path,)
     rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
     wrong = [i for i in range(N) if CAND_ACC[i] == 0.0]  # divisible by 3: 14 items
@@ -137,7 +147,7 @@ def test_export_for_a_gemini_variant_is_gemini_tuning_jsonl(
     tracking_uri: str, runs: dict[str, str], tmp_path: Path
 ) -> None:
     path = tmp_path / "gemini.jsonl"
-    _compare(tracking_uri, runs, tmp_path, ["gemini"], primary_metric="accuracy", export=str(path))
+    _compare(tracking_uri, runs, tmp_path, ["gemini"], primary_metric="accuracy", export=str(path), log_to_mlflow=False)
     rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
     wrong = [i for i in range(N) if CAND_ACC[i] == 0.0]
     # zero-shot run: the user turn is the prompt the candidate saw, the model turn the reference
@@ -155,7 +165,7 @@ def test_export_with_several_candidates_and_a_threshold(
 ) -> None:
     path = tmp_path / "f.jsonl"
     out = _compare(tracking_uri, runs, tmp_path, ["cand", "gemini"], primary_metric="rougeL", export=str(path),
-                   export_below=0.5)  # fmt: skip
+                   export_below=0.5, log_to_mlflow=False)  # fmt: skip
     assert out.exports == (tmp_path / "f.c0.jsonl", tmp_path / "f.c1.jsonl")
     # rougeL below 0.5: items 8 (0.1) and 30 (0.45) only
     ids = [json.loads(x)["id"] for x in out.exports[0].read_text(encoding="utf-8").splitlines()]
