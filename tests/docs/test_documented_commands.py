@@ -91,6 +91,9 @@ RULES = (
          needs_shared_data=True),
     Rule(r"model\.api=vertex\b|gemini_flash_wikilingua\b", "Vertex AI: needs Google Cloud credentials and the "
          "tuned endpoint of a paid job; tests/backends/test_gemini_jobs.py covers the job", skip=True),
+    Rule(r"^python -m harness task=classification task\.data\.path=mlflow-dataset:", "2 of the registered examples: "
+         "the same 2 README's first command evaluated (same samples, same seeded subset), so Gemma answers from "
+         "the cache", set=("task.limit=2",)),
     Rule(r"model=gemini_flash\b", "needs an API key: served by the local fake Gemini server with a fake key",
          set=("model.base_url={gemini_url}", "task.limit=2"), env=(("GEMINI_API_KEY", "fake-key-for-docs"),)),
     Rule(r"task=humaneval_x\b", "HumanEval-X lives in ../shared/data; outs.jsonl: the canonical solutions of 2 "
