@@ -29,11 +29,21 @@ def wants_help(argv: Sequence[str]) -> bool:
     return any(a in ("-h", "--help") for a in argv)
 
 
+def _print_help(text: str) -> None:
+    # `--help | head` closes the pipe early: that is the reader's choice, not an error
+    try:
+        print(text.rstrip(), flush=True)
+    except BrokenPipeError:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def run_entry(prog: str, help_text: str, body: Callable[[list[str]], int], argv: Sequence[str] | None = None) -> int:
     """`--help` prints `help_text`; otherwise the body's exit code, user mistakes as one line."""
     args = list(sys.argv[1:] if argv is None else argv)
     if wants_help(args):
-        print(help_text.rstrip())
+        _print_help(help_text)
         return EXIT_OK
     try:
         return body(args)

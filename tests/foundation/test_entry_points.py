@@ -59,3 +59,17 @@ def test_a_bad_override_is_one_line_with_exit_2(module: str, tmp_path: Path) -> 
     errors = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(errors) == 1 and errors[0].startswith(f"{module}: error:"), proc.stderr[-2000:]
     assert "override" in errors[0]
+
+
+def test_help_into_a_closed_pipe_is_not_an_error() -> None:
+    """`python -m harness --help | head -1`: the reader stops early; no BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "--help"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the child writes: its first write meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
