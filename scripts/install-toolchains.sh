@@ -13,10 +13,12 @@
 #   go      golang-go + golang-github-stretchr-testify-dev
 #                                                 (optional: only for language=go; HumanEval-X Go tests
 #                                                  import testify, read offline from /usr/share/gocode)
-#   rust    not installed here (rustup/cargo); HumanEval-X Rust needs crates (rand, regex, md5),
-#           so it is experimental: see docs/code.md.
+#   rust    rustc cargo librust-rand-dev librust-regex-dev librust-md5-dev
+#                                                 (optional: only for language=rust; Debian's compiler and
+#                                                  the crates HumanEval-X Rust tests use, read offline from
+#                                                  /usr/share/cargo/registry as a cargo directory source)
 #
-# Usage: scripts/install-toolchains.sh [cpp] [java] [js] [go]   (no argument: all of them)
+# Usage: scripts/install-toolchains.sh [cpp] [java] [js] [go] [rust]   (no argument: all of them)
 set -euo pipefail
 
 declare -A PKGS=(
@@ -24,11 +26,12 @@ declare -A PKGS=(
   [java]="default-jdk-headless"
   [js]="nodejs"
   [go]="golang-go golang-github-stretchr-testify-dev"
+  [rust]="rustc cargo librust-rand-dev librust-regex-dev librust-md5-dev"
 )
 
 langs=("$@")
 if [ ${#langs[@]} -eq 0 ]; then
-  langs=(cpp java js go)
+  langs=(cpp java js go rust)
 fi
 
 want=()

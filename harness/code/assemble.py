@@ -42,7 +42,11 @@ _FENCE_TAGS = {
     "java": {"java"},
     "js": {"js", "javascript", "node", "jsx"},
     "go": {"go", "golang"},
+    "rust": {"rust", "rs"},
 }
+# Upstream's Rust layout: an empty main, then the declaration (the `use` lines and the signature),
+# the prompt's doc comment, the body and the #[cfg(test)] module (built with `rustc --test`).
+_RUST_MAIN = "fn main(){}\n"
 
 
 def entry_point(row: Mapping[str, Any], language: str) -> str:
@@ -54,6 +58,7 @@ def entry_point(row: Mapping[str, Any], language: str) -> str:
         "js": r"(?:const|let|var|function)\s+(\w+)",
         "java": r"(\w+)\s*\([^()]*\)\s*(?:throws[^{]*)?\{\s*$",
         "cpp": r"(\w+)\s*\([^()]*\)\s*\{?\s*$",
+        "rust": r"fn\s+(\w+)\s*[(<]",
     }
     names = re.findall(patterns[language], decl.rstrip(), flags=re.MULTILINE)
     if not names:
@@ -72,6 +77,8 @@ def completion_program(row: Mapping[str, Any], completion: str, language: str, e
     if language == "go":
         body = prompt.replace(str(row.get("import", "")), "") + completion
         return _go_file(row, body, test)
+    if language == "rust":
+        return _RUST_MAIN + str(row["declaration"]) + prompt + completion + "\n" + test
     return prompt + completion + "\n" + test  # java, js
 
 
@@ -91,7 +98,9 @@ def instruction_program(row: Mapping[str, Any], reply: str, language: str, examp
     name = entry_point(row, language)
     decl = str(row["declaration"])
     if not _defines(code, name, language):
-        return completion_program({**row, "prompt": decl}, _body(code, language, decl), language, example_test)
+        # Rust's completion layout already writes the declaration before the prompt
+        head = "" if language == "rust" else decl
+        return completion_program({**row, "prompt": head}, _body(code, language, decl), language, example_test)
     if language == "python":
         head = decl[: decl.rfind(_def_line(decl, name))]
         return _PY_HELPER + head + code + "\n" + test + "\n"
@@ -108,6 +117,10 @@ def instruction_program(row: Mapping[str, Any], reply: str, language: str, examp
         code = re.sub(r"^\s*package\s+\w+\s*$", "", code, flags=re.MULTILINE)
         code = re.sub(r"^\s*import\s*(\([^)]*\)|\"[^\"]*\")", "", code, flags=re.MULTILINE)
         return _go_file(row, code, test)
+    if language == "rust":
+        code = _cut(code, _CLASHES["rust"])
+        uses = "".join(line + "\n" for line in decl.splitlines() if line.startswith("use "))
+        return _RUST_MAIN + uses + code + "\n" + test
     return code + "\n" + test  # js
 
 
@@ -118,6 +131,7 @@ def _defines(code: str, name: str, language: str) -> bool:
         "js": rf"\b(?:const|let|var|function)\s+{name}\b",
         "java": rf"\b{name}\s*\([^()]*\)\s*(?:throws[^{{]*)?\{{",
         "cpp": rf"\b{name}\s*\([^()]*\)\s*\{{",
+        "rust": rf"\bfn\s+{name}\s*[(<]",
     }
     return re.search(patterns[language], code, flags=re.MULTILINE) is not None
 
@@ -169,6 +183,7 @@ _CLASHES = {
     "cpp": re.compile(r"^\s*int\s+main\s*\(", re.MULTILINE),
     "java": re.compile(r"^\s*(public\s+)?class\s+Main\b", re.MULTILINE),
     "go": re.compile(r"^\s*func\s+(main|Test\w*)\s*\(", re.MULTILINE),
+    "rust": re.compile(r"^\s*(fn\s+main\s*\(|#\[cfg\(test\)\])", re.MULTILINE),
 }
 
 

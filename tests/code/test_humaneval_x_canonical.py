@@ -34,7 +34,7 @@ FLAKY = {
     "Go/95": "the canonical solution stops after the second key (`else { break }`) and Go randomizes map "
     "iteration order: for {p, A, B} it returns true whenever an upper-case key comes first (seen 1 run in ~5)",
 }
-PREFIX = {"python": "Python", "cpp": "CPP", "java": "Java", "js": "JavaScript", "go": "Go"}
+PREFIX = {"python": "Python", "cpp": "CPP", "java": "Java", "js": "JavaScript", "go": "Go", "rust": "Rust"}
 
 pytestmark = [
     pytest.mark.shared_data,
@@ -64,7 +64,7 @@ def _available(language: str) -> bool:
     return not languages.missing_tools(languages.LANGUAGES[language])
 
 
-@pytest.mark.parametrize("language", ["python", "cpp", "java", "js", "go"])
+@pytest.mark.parametrize("language", ["python", "cpp", "java", "js", "go", "rust"])
 def test_canonical_solutions_pass(language: str, record_property: pytest.RecordProperty) -> None:
     if not _available(language):
         pytest.skip(f"{language} toolchain missing: run scripts/install-toolchains.sh {language}")
@@ -87,7 +87,7 @@ def test_canonical_solutions_pass(language: str, record_property: pytest.RecordP
             assert task_id in failed, f"{task_id} is listed as a known failure but passed: drop it from the list"
 
 
-@pytest.mark.parametrize("language", ["python", "cpp", "java", "js", "go"])
+@pytest.mark.parametrize("language", ["python", "cpp", "java", "js", "go", "rust"])
 def test_a_wrong_solution_fails(language: str) -> None:
     if not _available(language):
         pytest.skip(f"{language} toolchain missing: run scripts/install-toolchains.sh {language}")
@@ -98,6 +98,7 @@ def test_a_wrong_solution_fails(language: str) -> None:
         "java": "        return false;\n    }\n}\n",
         "js": "  return false;\n}\n",
         "go": "    return false\n}\n",
+        "rust": "    return false;\n}\n",
     }[language]
     lang = languages.get_language(language)
     src = candidate_source(dict(sample.fields), wrong, language, "completion")
@@ -105,5 +106,5 @@ def test_a_wrong_solution_fails(language: str) -> None:
     assert (
         not out.passed
         and out.phase == "run"
-        and out.reason in ("exit code 1", "stderr not empty", "killed by signal 6")
+        and out.reason in ("exit code 1", "exit code 101", "stderr not empty", "killed by signal 6")
     )
