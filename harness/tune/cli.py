@@ -11,12 +11,16 @@ from collections.abc import Sequence
 
 from harness.core.entry import run_entry
 
-HELP = """usage: python -m harness.tune [-m] [task=NAME] [model=BASE] [name=VARIANT] [key=value ...]
+HELP = """usage: python -m harness.tune [-m] [method=lora|qlora|ia3|prefix|prompt] [task=NAME] [model=BASE]
+                              [name=VARIANT] [key=value ...]
 
-LoRA-tune an HF base model on a task's train split; writes results/adapters/<name>/ and
+Tune an HF base model with a PEFT method on a task's train split; writes results/adapters/<name>/ and
 conf/model/<name>.yaml, then `python -m harness task=NAME model=<name>` evaluates it.
 
-  lora.rank=8 lora.alpha=16 lora.target_modules=[q_proj,v_proj] epochs=1 learning_rate=5e-4
+  lora.rank=8 lora.alpha=16 lora.target_modules=[q_proj,v_proj]   (method=lora, qlora)
+  qlora.quant_type=nf4 (CUDA only)  ia3.target_modules=[k_proj,v_proj,down_proj]
+  prefix.num_virtual_tokens=16  prompt.num_virtual_tokens=16  epochs=1 learning_rate=null (method's default)
+  Several methods on one split: python -m harness.tune -m method=lora,ia3,prompt task=NAME
   batch_size=8 max_train_examples=360 seed=1234 hourly_rate_usd=0.10 force=true
 Docs: docs/models.md ("Local LoRA tuning"). Show the composed config: python -m harness.tune --cfg job
 """

@@ -121,8 +121,11 @@ def tokenize(backend: Any, chat_template: bool, pairs: Sequence[TextPair]) -> li
 class CompletionCollator:
     """Left-pads a batch and labels only completion tokens; logits are kept for the last positions only."""
 
-    def __init__(self, pad_id: int) -> None:
+    def __init__(self, pad_id: int, all_logits: bool = False) -> None:
         self.pad_id = pad_id
+        # prompt tuning prepends virtual tokens to inputs and labels alike, so its labels must span
+        # the whole row and no logits may be dropped (and it ignores position_ids)
+        self.all_logits = all_logits
 
     def __call__(self, batch: Sequence[TokenExample]) -> dict[str, Any]:
         import torch
@@ -140,6 +143,8 @@ class CompletionCollator:
         # positions covers every completion token of length <= k; the model's
         # loss shifts labels within the kept window.
         keep = max(len(e.completion_ids) for e in batch) + 1
+        if self.all_logits:
+            return {"input_ids": ids, "attention_mask": mask, "labels": labels}
         return {
             "input_ids": ids,
             "attention_mask": mask,

@@ -1,4 +1,4 @@
-"""Local PEFT (LoRA) tuning of an HF base model on a task's train split.
+"""Local PEFT tuning (LoRA, QLoRA, IA3, prefix, prompt: harness.tune.methods) of an HF model on a train split.
 
     result = tune(cfg)     # cfg: TuneConfig, composed from conf/tune.yaml
 
@@ -11,7 +11,7 @@
 3. Train with `transformers.Trainer` on a `peft` LoRA model; the GPU is used
    when present (bf16 there), float32 on the CPU.
 4. Save the adapter to `<adapters_dir>/<name>/`, write
-   `conf/model/<name>.yaml` (variant: lora, base_model: <base config>), and
+   `conf/model/<name>.yaml` (variant: <method>, base_model: <base config>), and
    log an MLflow run (kind=tuning) with the loss curve, wall time, trainable
    parameter count, the adapter's hash and the tuning cost.
 
@@ -42,6 +42,8 @@ from omegaconf import MISSING
 from harness.config.schema import HFModelConfig, TaskConfig, TrackingConfig
 from harness.core.errors import ConfigError
 from harness.core.paths import ROOT, conf_dir
+from harness.tune import methods
+from harness.tune.methods import IA3Settings, LoraSettings, PrefixSettings, PromptSettings, QLoraSettings
 
 log = logging.getLogger(__name__)
 
@@ -52,25 +54,20 @@ _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 @dataclass
-class LoraSettings:
-    """peft.LoraConfig fields the harness exposes."""
-
-    rank: int = 8
-    alpha: int = 16
-    dropout: float = 0.05
-    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
-
-
-@dataclass
 class TuneConfig:
     """conf/tune.yaml: what to tune, on which task, how, and where the result goes."""
 
     task: Any = MISSING  # a task config (conf/task/); only its train split is used
     model: Any = MISSING  # the HF base model config (conf/model/)
     name: str = MISSING  # the tuned variant's config name: conf/model/<name>.yaml
-    lora: LoraSettings = field(default_factory=LoraSettings)
+    method: str = "lora"  # lora | qlora | ia3 | prefix | prompt (harness.tune.methods)
+    lora: LoraSettings = field(default_factory=LoraSettings)  # method=lora and qlora
+    qlora: QLoraSettings = field(default_factory=QLoraSettings)
+    ia3: IA3Settings = field(default_factory=IA3Settings)
+    prefix: PrefixSettings = field(default_factory=PrefixSettings)
+    prompt: PromptSettings = field(default_factory=PromptSettings)
     epochs: float = 1.0
-    learning_rate: float = 5e-4
+    learning_rate: float | None = None  # None: the method's usual rate (methods.DEFAULT_LR)
     batch_size: int = 8
     max_train_examples: int | None = None  # None: the whole train split
     nested: bool = False  # True: subsets of one seed grow by inclusion with max_train_examples (harness.curve)
@@ -140,7 +137,7 @@ def tune(cfg: TuneConfig) -> TuneResult:
 
     tuning = tuning_data(cfg.task, samples)  # provenance for the leakage audit; not part of the key
     if not cfg.force and _manifest_key(out) == key:
-        config_path = write_model_config(confs, cfg.name, base, out, tuning["path"] if tuning else None)
+        config_path = write_model_config(confs, cfg.name, base, out, tuning["path"] if tuning else None, cfg.method)
         log.info("adapter %s already tuned with identical inputs (key %s); reusing it", out, key)
         return TuneResult(cfg.name, out, config_path, key, _adapter_hash(out), True, len(pairs),
                           wall_s=time.perf_counter() - t0)
@@ -169,13 +166,9 @@ def _hroot_path(path: Path) -> str:
 
 def hyperparameters(cfg: TuneConfig) -> dict[str, Any]:
     return {
-        "peft_type": "LORA",
-        "rank": cfg.lora.rank,
-        "alpha": cfg.lora.alpha,
-        "dropout": cfg.lora.dropout,
-        "target_modules": sorted(cfg.lora.target_modules),
+        **methods.hyperparameters(cfg),
         "epochs": cfg.epochs,
-        "learning_rate": cfg.learning_rate,
+        "learning_rate": methods.learning_rate(cfg),
         "batch_size": cfg.batch_size,
         "max_train_examples": cfg.max_train_examples,
         "seed": cfg.seed,
@@ -196,10 +189,10 @@ def _check(cfg: TuneConfig) -> HFModelConfig:
         raise ConfigError(f"name={cfg.name!r}: use letters, digits, '_', '-' or '.' (it becomes a file name)")
     if cfg.name == base.name:
         raise ConfigError(f"name={cfg.name!r} is the base model's own config name; pick a new one")
-    for what, value in (("lora.rank", cfg.lora.rank), ("batch_size", cfg.batch_size)):
-        if value <= 0:
-            raise ConfigError(f"{what} must be positive, got {value}")
-    if cfg.epochs <= 0 or cfg.learning_rate <= 0:
+    methods.check(cfg)  # before any work: an unknown method, another method's settings, QLoRA without CUDA
+    if cfg.batch_size <= 0:
+        raise ConfigError(f"batch_size must be positive, got {cfg.batch_size}")
+    if cfg.epochs <= 0 or methods.learning_rate(cfg) <= 0:
         raise ConfigError("epochs and learning_rate must be positive")
     return base
 
@@ -241,7 +234,8 @@ def _train_and_record(
             "harness.base_model": base.name,
             "harness.tuned_model": cfg.name,
             "harness.tuning_task": cfg.task.name,
-            "harness.variant": "lora",
+            "harness.variant": cfg.method,
+            "harness.tune_method": cfg.method,
             "harness.tune_key": str(manifest["key"]),
         }
         tracker.start(f"tune/{cfg.name}", params, tags)
@@ -251,7 +245,7 @@ def _train_and_record(
         cost = wall_s / 3600.0 * cfg.hourly_rate_usd
         adapter_hash = _adapter_hash(out)
         tuning = manifest.get("tuning_data")
-        config_path = write_model_config(confs, cfg.name, base, out, tuning["path"] if tuning else None)
+        config_path = write_model_config(confs, cfg.name, base, out, tuning["path"] if tuning else None, cfg.method)
         result = TuneResult(
             cfg.name, out, config_path, str(manifest["key"]), adapter_hash, False, len(pairs), wall_s,
             stats["train_s"], stats["cpu_s"], stats["examples_per_s"], int(stats["trainable_params"]),
@@ -284,7 +278,7 @@ def _train(
 ) -> dict[str, Any]:
     """Trainer on a LoRA-wrapped base; saves the adapter atomically into `out`."""
     import torch
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
     from transformers import Trainer, TrainerCallback, TrainingArguments, set_seed
 
     from harness.backends.hf.backend import HFBackend
@@ -293,14 +287,14 @@ def _train(
     set_seed(cfg.seed)  # LoRA's random init draws from torch's generator
     backend = HFBackend(dataclasses.replace(base, batch_size=cfg.batch_size))
     examples = tokenize(backend, base.chat_template, pairs)
-    lora = LoraConfig(
-        r=cfg.lora.rank, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
-        target_modules=list(cfg.lora.target_modules), task_type="CAUSAL_LM",
-    )
+    if cfg.method == "qlora":  # the adapter trains on a 4-bit copy of the base (bitsandbytes, CUDA)
+        from harness.backends.hf.backend import resolve_path
+
+        backend.model = methods.load_4bit(resolve_path(base.path), cfg.qlora)
     try:
-        model = get_peft_model(backend.model, lora)
+        model = get_peft_model(backend.model, methods.peft_config(cfg))
     except ValueError as exc:  # e.g. target modules not found in the base model
-        raise ConfigError(f"lora.target_modules={list(cfg.lora.target_modules)}: {exc}") from None
+        raise ConfigError(f"{methods.settings_key(cfg)}: {exc}") from None
     trainable, total = model.get_nb_trainable_parameters()
     cuda = backend.device.startswith("cuda")
     curve: list[tuple[int, float]] = []
@@ -315,7 +309,7 @@ def _train(
             output_dir=str(Path(tmp) / "trainer"),
             per_device_train_batch_size=cfg.batch_size,
             num_train_epochs=cfg.epochs,
-            learning_rate=cfg.learning_rate,
+            learning_rate=methods.learning_rate(cfg),
             lr_scheduler_type="linear",
             logging_steps=1,
             save_strategy="no",
@@ -331,7 +325,8 @@ def _train(
         )
         trainer = Trainer(
             model=model, args=args, train_dataset=examples,
-            data_collator=CompletionCollator(backend.tokenizer.pad_token_id), callbacks=[LossCurve()],
+            data_collator=CompletionCollator(backend.tokenizer.pad_token_id, methods.keeps_all_logits(cfg.method)),
+            callbacks=[LossCurve()],
         )
         t_train, c_train = time.perf_counter(), time.process_time()
         trainer.train()
@@ -370,8 +365,10 @@ def _log_curve(tracker: Any, curve: Sequence[tuple[int, float]]) -> None:
 # ------------------------------------------------------------------ model config
 
 
-def model_yaml(name: str, base: HFModelConfig, adapter_dir: Path, tuning_data: str | None = None) -> str:
-    """conf/model/<name>.yaml: the base's settings plus the adapter, as a `lora` variant of it."""
+def model_yaml(
+    name: str, base: HFModelConfig, adapter_dir: Path, tuning_data: str | None = None, variant: str = "lora"
+) -> str:
+    """conf/model/<name>.yaml: the base's settings plus the adapter, as a `<method>` variant of it."""
     try:
         rel = adapter_dir.resolve().relative_to(ROOT)
         adapter_path = "${hroot:}/" + rel.as_posix()
@@ -379,7 +376,7 @@ def model_yaml(name: str, base: HFModelConfig, adapter_dir: Path, tuning_data: s
         adapter_path = str(adapter_dir.resolve())
     defaults = HFModelConfig(name=name, path=base.path)
     lines = [
-        f"{_HEADER} (harness/tune/local.py): a LoRA adapter on {base.name}.",
+        f"{_HEADER} (harness/tune/local.py): a {methods.LABELS.get(variant, variant)} adapter on {base.name}.",
         f"# The adapter lives in {adapter_path}; re-run the tune command to recreate it.",
         "defaults:",
         "  - /schema/model/hf@_here_",
@@ -387,7 +384,7 @@ def model_yaml(name: str, base: HFModelConfig, adapter_dir: Path, tuning_data: s
         "",
         f"name: {name}",
         f"path: {json.dumps(base.path)}",
-        "variant: lora",
+        f"variant: {variant}",
         f"base_model: {base.name}",
         f"chat_template: {str(base.chat_template).lower()}",
         f"batch_size: {base.batch_size}",
@@ -409,13 +406,14 @@ def model_yaml(name: str, base: HFModelConfig, adapter_dir: Path, tuning_data: s
 
 
 def write_model_config(
-    confs: Path, name: str, base: HFModelConfig, adapter_dir: Path, tuning_data: str | None = None
+    confs: Path, name: str, base: HFModelConfig, adapter_dir: Path, tuning_data: str | None = None,
+    variant: str = "lora",
 ) -> Path:
     """Write (or refresh) <confs>/model/<name>.yaml; unchanged text is not rewritten."""
     from harness.run.results import write_atomic
 
     path = confs / "model" / f"{name}.yaml"
-    text = model_yaml(name, base, adapter_dir, tuning_data)
+    text = model_yaml(name, base, adapter_dir, tuning_data, variant)
     old = path.read_text(encoding="utf-8") if path.exists() else None
     if old is not None and not old.startswith(_HEADER):
         raise ConfigError(f"{path} exists and was not written by the tune command; choose another name=")

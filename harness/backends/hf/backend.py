@@ -192,6 +192,9 @@ def _apply_adapter(model: Any, cfg: HFModelConfig) -> Any:
         model = PeftModel.from_pretrained(model, cfg.adapter.path, revision=cfg.adapter.revision)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot load adapter {cfg.adapter.path!r} (model.adapter.path): {exc}") from None
+    if cfg.adapter.merge and model.active_peft_config.is_prompt_learning:
+        raise ConfigError(f"model.adapter.merge: the adapter {cfg.adapter.path!r} is prefix/prompt tuning, "
+                          "which has no weights to merge; set model.adapter.merge=false")
     return model.merge_and_unload() if cfg.adapter.merge else model
 
 

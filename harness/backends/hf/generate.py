@@ -163,6 +163,13 @@ def generate(b: LoadedLM, requests: Sequence[Request]) -> list[Response]:
     return [r for r in out if r is not None]
 
 
+def virtual_tokens(b: LoadedLM) -> bool:
+    """True for a prefix- or prompt-tuning adapter: peft supplies its own past_key_values (prefix) or
+    prepends embeddings on every forward (prompt), so a KV cache computed here cannot be fed back."""
+    config = getattr(b.model, "active_peft_config", None)
+    return bool(getattr(config, "is_prompt_learning", False))
+
+
 MIN_SHARED_PREFIX = 16  # tokens
 # Prompt tokens a batch must save before the prefix pass is used. On a 2-core CPU, 8 rows sharing 82
 # tokens (574 saved) measured no gain in an interleaved A/B (docs/benchmarks.md), so small batches skip it.
@@ -180,7 +187,7 @@ def _shared_prefix(b: LoadedLM, rows: Sequence[Sequence[int]], pad_id: int) -> t
     """
     import torch
 
-    if len(rows) < 2:
+    if len(rows) < 2 or virtual_tokens(b):
         return None
     first, limit, p = rows[0], min(len(r) for r in rows) - 1, 0  # every row keeps one token of its own
     while p < limit and all(r[p] == first[p] for r in rows):
@@ -209,6 +216,8 @@ def choice_logprobs(b: LoadedLM, requests: Sequence[Request]) -> list[Response]:
     """
     if not requests:
         return []
+    if virtual_tokens(b):
+        return _plain_choice_logprobs(b, requests)
     contexts = _encode(b, [b.render(r) for r in requests])
     conts = {
         (ri, ci): list(b.tokenizer(choice, add_special_tokens=False)["input_ids"])
@@ -300,3 +309,43 @@ def _score_items(
             for row, p in enumerate(chunk):
                 rest = torch.tensor(conts[p][1:], dtype=torch.long).unsqueeze(1)
                 scores[p] += float(logp[row, : len(rest)].gather(1, rest).sum())
+
+
+def _plain_choice_logprobs(b: LoadedLM, requests: Sequence[Request]) -> list[Response]:
+    """Choice log-likelihoods without reusing a KV cache (for prefix and prompt tuning adapters).
+
+    One forward pass per item over its choices, each row prompt + choice but its last token,
+    right-padded: every row starts at position 0 like an unpadded prompt (prompt tuning ignores
+    position_ids), and padding after the real tokens is invisible to them under causal attention.
+    Row i's j-th choice token is predicted by kept logit j (the last `widest` positions are kept).
+    """
+    import torch
+
+    contexts = _encode(b, [b.render(r) for r in requests])
+    pad_id = b.tokenizer.pad_token_id
+    out = []
+    for ri, r in enumerate(requests):
+        conts = [list(b.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in r.choices]
+        if any(not c for c in conts):
+            empty = r.choices[[len(c) for c in conts].index(0)]
+            raise ConfigError(f"choice {empty!r} encodes to no tokens (task.labels)")
+        widest = max(len(c) for c in conts)
+        rows = [contexts[ri] + c[:-1] for c in conts]
+        width = len(contexts[ri]) + widest - 1
+        ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+            mask[i, : len(row)] = 1
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            logits = b.model(input_ids=ids.to(b.device), attention_mask=mask.to(b.device),
+                             logits_to_keep=widest).logits.float()
+        logp = torch.log_softmax(logits[:, -widest:], dim=-1).cpu()
+        lps = tuple(float(sum(logp[i, j, t] for j, t in enumerate(c))) for i, c in enumerate(conts))
+        best = max(range(len(lps)), key=lambda c: lps[c]) if lps else 0
+        out.append(Response(
+            texts=(r.choices[best].strip(),) if r.choices else (), prompt_tokens=len(contexts[ri]),
+            output_tokens=0, latency_s=time.perf_counter() - t0, finish_reason="choices", choice_logprobs=lps,
+        ))
+    return out
