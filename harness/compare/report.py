@@ -16,6 +16,7 @@ import numpy as np
 from harness.compare import examples, stats
 from harness.compare.comparison import Comparison, format_break_even
 from harness.compare.runs import Operational, RunData
+from harness.compare.verdict import MetricComparison
 
 
 def _ci(run: RunData, metric: str) -> tuple[float, float, float]:
@@ -43,6 +44,17 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+_TEST_NAMES = {"mcnemar": "McNemar (exact)", "t": "paired t", "wilcoxon": "Wilcoxon", "bootstrap": "bootstrap"}
+
+
+def _test_label(mc: MetricComparison) -> str:
+    """The test the verdict used; a secondary test (Wilcoxon) shown with its p beside it."""
+    label = _TEST_NAMES.get(mc.test.test, mc.test.test)
+    if mc.secondary is not None:
+        label += f" (Wilcoxon p={mc.secondary.p_value:.3g})"
+    return label
+
+
 def metric_rows(comp: Comparison) -> list[list[str]]:
     rows = []
     for c in comp.candidates:
@@ -51,7 +63,7 @@ def metric_rows(comp: Comparison) -> list[list[str]]:
                 [
                     c.run.label,
                     mc.metric + (" (primary)" if mc.metric == comp.primary else ""),
-                    "McNemar (exact)" if mc.binary else "Wilcoxon",
+                    _test_label(mc),
                     _fmt(mc.baseline_mean),
                     _fmt(mc.candidate_mean),
                     f"{mc.delta.estimate:+.4f}",

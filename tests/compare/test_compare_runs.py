@@ -159,6 +159,8 @@ def test_run_compare_writes_reports_and_logs_a_comparison_run(
     assert out.out_dir.parent == tmp_path
     md = out.markdown.read_text()
     assert "| accuracy (primary) | McNemar (exact)" in md.replace(store["tuned"][:8], "")
+    # a continuous metric names the test its verdict used (paired t), Wilcoxon only as the secondary p
+    assert "| rougeL | paired t (Wilcoxon p=" in md
     assert "USD / 1k req" in md and "break-even" in md
     html = out.html.read_text()
     assert html.count("data:image/png;base64,") == 2
