@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.audit import cache
-from harness.audit.audit import AuditResult, AuditSettings, ItemFlags, check_config, run_audit
+from harness.audit.audit import AuditResult, ItemFlags, check_config, run_audit, settings_from
 from harness.audit.sources import check_model, training_side
 from harness.config.schema import AuditConfig, TaskConfig
 from harness.data.samples import TaskData
@@ -27,7 +27,7 @@ def audit_task(
     Results are cached in `cache_dir` by the fingerprints of the test items, the training sources and the
     settings: a re-run of the same data does not audit again.
     """
-    settings = AuditSettings.from_config(cfg)
+    settings = settings_from(cfg)
     train, sources = training_side(task, model, data.train)
     if not sources:
         return None

@@ -12,31 +12,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from harness.audit import methods as m
+from harness.audit.index import AuditIndex, AuditSettings
+from harness.audit.methods import NO_MATCH
 from harness.config.schema import AuditConfig
 from harness.core.errors import ConfigError
 
 METHODS = ("exact", "near", "ngram", "template")  # also the order in which a match is chosen to show
 
 
-@dataclass(frozen=True)
-class AuditSettings:
-    """What decides a flag; part of the cache key."""
-
-    ngram: int = 13
-    near_threshold: float = 0.8
-    near_shingle: int = 2
-    num_perm: int = 64
-    template_max_slot: int = 3
-    template_min_frame: int = 4
-
-    @classmethod
-    def from_config(cls, cfg: AuditConfig) -> AuditSettings:
-        check_config(cfg)
-        return cls(cfg.ngram, cfg.near_threshold, cfg.near_shingle, cfg.num_perm, cfg.template_max_slot,
-                   cfg.template_min_frame)
+def settings_from(cfg: AuditConfig) -> AuditSettings:
+    """The settings of an `audit` config node, checked (ConfigError naming the key)."""
+    check_config(cfg)
+    return AuditSettings(cfg.ngram, cfg.near_threshold, cfg.near_shingle, cfg.num_perm, cfg.template_max_slot,
+                         cfg.template_min_frame)
 
 
 def check_config(cfg: AuditConfig) -> None:
@@ -144,22 +132,12 @@ class AuditResult:
 
 def run_audit(test: Sequence[tuple[str, str]], train: Sequence[TrainItem], settings: AuditSettings) -> list[ItemFlags]:
     """Flags for every test item (id, text) against all training items."""
-    s = settings
-    test_texts = [t for _, t in test]
-    train_texts = [t.text for t in train]
-    n = len(test_texts)
-    owners: dict[str, np.ndarray] = {}
     if not train:
         return [ItemFlags(i) for i, _ in test]
-    owners["exact"] = m.KeyIndex.build(m.keys_of(train_texts, m.exact_keys)).first_owner(
-        m.keys_of(test_texts, m.exact_keys), n)
-    ngram = lambda t: m.ngram_keys(t, s.ngram)  # noqa: E731
-    owners["ngram"] = m.KeyIndex.build(m.keys_of(train_texts, ngram)).first_owner(m.keys_of(test_texts, ngram), n)
-    owners["template"] = m.TemplateIndex(train_texts, s.template_max_slot, s.template_min_frame).query(test_texts)
-    owners["near"], _ = m.NearIndex(train_texts, s.near_threshold, s.num_perm, s.near_shingle).query(test_texts)
+    owners = AuditIndex([t.text for t in train], settings).query([t for _, t in test])
     out: list[ItemFlags] = []
     for i, (tid, _) in enumerate(test):
-        flags = {k: bool(owners[k][i] != m.NO_MATCH) for k in METHODS}
+        flags = {k: bool(owners[k][i] != NO_MATCH) for k in METHODS}
         shown = next((k for k in METHODS if flags[k]), None)
         match = train[int(owners[shown][i])] if shown else None
         out.append(ItemFlags(

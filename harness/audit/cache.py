@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness.audit.audit import AuditSettings, ItemFlags, SourceInfo
 
-FORMAT = 1  # bump when a method changes what it flags
+FORMAT = 2  # bump when a method changes what it flags
 
 
 def cache_key(test_fingerprint: str, sources: Sequence[SourceInfo], settings: AuditSettings) -> str:

@@ -15,7 +15,7 @@ Nothing is generated; the model is not loaded.
   task=NAME                a config in conf/task/
   model=VARIANT            a tuned variant whose model.tuning_data is audited too (default: the base model)
   audit.ngram=13           words per n-gram          audit.near_threshold=0.8   MinHash Jaccard
-  audit.template_max_slot=3  audit.template_min_frame=4   audit.warn_at=0.05
+  audit.template_max_slot=2  audit.template_min_frame=4   audit.warn_at=0.05
   task.data.path=... task.data.train_path=...   any data set, as for python -m harness
 Docs: docs/audit.md
 """

@@ -24,11 +24,12 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from harness.audit.normalise import is_literal, normalise, template_tokens, words
+from harness.audit.normalise import is_literal, template_tokens, words
 
 NO_MATCH = -1
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -60,6 +61,12 @@ class KeyIndex:
     def first_owner(self, key_lists: Iterable[Sequence[int]], n_items: int) -> NDArray[np.int64]:
         """Per query item: the lowest training item sharing any of its keys, or NO_MATCH."""
         keys, items = _flatten(key_lists)
+        return self.first_owner_flat(keys, items, n_items)
+
+    def first_owner_flat(self, keys: Any, items: Any, n_items: int) -> NDArray[np.int64]:
+        """`first_owner` for flat arrays of keys and the query item each belongs to."""
+        keys = np.frombuffer(keys, dtype=np.int64) if isinstance(keys, array) else keys
+        items = np.frombuffer(items, dtype=np.int64) if isinstance(items, array) else items
         best = np.full(n_items, np.iinfo(np.int64).max, dtype=np.int64)
         if keys.size and self.keys.size:
             pos = np.minimum(np.searchsorted(self.keys, keys), self.keys.size - 1)
@@ -85,13 +92,11 @@ def _flatten(key_lists: Iterable[Sequence[int]]) -> tuple[NDArray[np.int64], NDA
 
 
 def exact_keys(text: str) -> list[int]:
-    norm = normalise(text)
-    return [hash(norm)] if norm else []
+    return _exact(words(text))
 
 
 def ngram_keys(text: str, n: int) -> list[int]:
-    ws = words(text)
-    return [hash(tuple(ws[i : i + n])) for i in range(len(ws) - n + 1)]
+    return _ngrams(words(text), n)
 
 
 def template_keys(text: str, max_slot: int, min_frame: int) -> tuple[list[int], list[int]]:
@@ -102,54 +107,38 @@ def template_keys(text: str, max_slot: int, min_frame: int) -> tuple[list[int], 
     whatever the slot holds and however long it is (up to max_slot tokens). Keys whose
     frame keeps fewer than min_frame literal words are left out.
     """
-    toks = template_tokens(text)
+    return _template(template_tokens(text), max_slot, min_frame)
+
+
+def _exact(ws: list[str]) -> list[int]:
+    return [hash(" ".join(ws))] if ws else []
+
+
+def _ngrams(ws: list[str], n: int) -> list[int]:
+    return [hash(tuple(ws[i : i + n])) for i in range(len(ws) - n + 1)]
+
+
+def _template(toks: list[str], max_slot: int, min_frame: int) -> tuple[list[int], list[int]]:
     n = len(toks)
     literal = [0]
-    for t in toks:
-        literal.append(literal[-1] + is_literal(t))
+    for tok in toks:
+        literal.append(literal[-1] + is_literal(tok))
     full = [hash(("full", *toks))] if literal[n] >= min_frame else []
-    prefix = [hash(tuple(toks[:i])) for i in range(n + 1)]
-    suffix = [hash(tuple(toks[j:])) for j in range(n + 1)]
-    slots: set[int] = set()
-    for m in range(1, min(max_slot, n) + 1):
-        for i in range(n - m + 1):
-            j = i + m
-            if literal[i] + literal[n] - literal[j] >= min_frame:  # literal words left around the slot
-                slots.add(hash((prefix[i], suffix[j])))
-    return full, sorted(slots)
-
-
-class TemplateIndex:
-    """Masked forms of the training side, and the frames seen varying across otherwise-identical training rows.
-
-    A slot key counts only when at least two different training rows (after masking) share it: the
-    frame has been filled with different words in the training data itself. One training row that
-    happens to differ from a test item in one word ("I need my card quickly" / "I need my card ASAP")
-    is not a template; a frame the training data fills a dozen ways is.
-    """
-
-    def __init__(self, texts: Sequence[str], max_slot: int, min_frame: int) -> None:
-        self.max_slot, self.min_frame = max_slot, min_frame
-        full_keys, full_owners, keys, owners = array("q"), array("q"), array("q"), array("q")
-        seen: set[int] = set()  # masked rows already counted: duplicates do not make a frame vary
-        for i, text in enumerate(texts):
-            full, slots = template_keys(text, max_slot, min_frame)
-            full_keys.extend(full)
-            full_owners.extend([i] * len(full))
-            if not full or full[0] not in seen:
-                seen.update(full)
-                keys.extend(slots)
-                owners.extend([i] * len(slots))
-        self.full = KeyIndex(np.frombuffer(full_keys, dtype=np.int64), np.frombuffer(full_owners, dtype=np.int64))
-        index = KeyIndex(np.frombuffer(keys, dtype=np.int64), np.frombuffer(owners, dtype=np.int64))
-        self.slots = index.shared()
-
-    def query(self, texts: Sequence[str]) -> NDArray[np.int64]:
-        pairs = [template_keys(t, self.max_slot, self.min_frame) for t in texts]
-        full = self.full.first_owner((p[0] for p in pairs), len(texts))
-        slot = self.slots.first_owner((p[1] for p in pairs), len(texts))
-        del pairs
-        return np.where(full != NO_MATCH, full, slot)
+    # chained hashes: prefix[i] stands for toks[:i], suffix[j] for toks[j:], each O(1) from its neighbour
+    prefix = [0] * (n + 1)
+    for i, tok in enumerate(toks):
+        prefix[i + 1] = hash((prefix[i], tok))
+    suffix = [1] * (n + 1)
+    for j in range(n - 1, -1, -1):
+        suffix[j] = hash((toks[j], suffix[j + 1]))
+    total = literal[n]
+    slots = {
+        hash((prefix[i], suffix[i + m]))
+        for m in range(1, min(max_slot, n) + 1)
+        for i in range(n - m + 1)
+        if total - (literal[i + m] - literal[i]) >= min_frame  # literal words left around the slot
+    }
+    return full, list(slots)
 
 
 def keys_of(texts: Iterable[str], fn: Callable[[str], list[int]]) -> Iterator[list[int]]:
@@ -162,7 +151,10 @@ def keys_of(texts: Iterable[str], fn: Callable[[str], list[int]]) -> Iterator[li
 
 def shingles(text: str, size: int) -> list[int]:
     """32-bit hashes (crc32: the same in every process) of the word shingles of a text."""
-    ws = words(text)
+    return _shingles(words(text), size)
+
+
+def _shingles(ws: list[str], size: int) -> list[int]:
     if not ws:
         return []
     if len(ws) < size:
@@ -230,44 +222,3 @@ def band_keys(sig: NDArray[np.uint32], b: int, r: int) -> list[NDArray[np.int64]
                 h = (h ^ sig[:, k].astype(np.uint64)) * np.uint64(0x100000001B3)
             out.append(h.view(np.int64))
     return out
-
-
-class NearIndex:
-    """MinHash LSH over the training side: b band tables of sorted keys."""
-
-    def __init__(self, texts: Sequence[str], threshold: float, num_perm: int, shingle: int) -> None:
-        self.threshold, self.num_perm, self.shingle = threshold, num_perm, shingle
-        self.b, self.r = bands(threshold, num_perm)
-        sh = [shingles(t, shingle) for t in texts]
-        self.empty = np.fromiter((not s for s in sh), dtype=bool, count=len(sh))
-        self.sig = signatures(sh, num_perm)
-        self.tables = [KeyIndex(k, np.arange(len(texts), dtype=np.int64)) for k in band_keys(self.sig, self.b, self.r)]
-
-    def query(self, texts: Sequence[str], bucket_limit: int = 16) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Per test item: the most similar training item at or above the threshold (or NO_MATCH).
-
-        Also returns the estimated Jaccard of that match (0 when none).
-        """
-        sh = [shingles(t, self.shingle) for t in texts]
-        sig = signatures(sh, self.num_perm)
-        keys = band_keys(sig, self.b, self.r)
-        best = np.full(len(texts), NO_MATCH, dtype=np.int64)
-        best_j = np.zeros(len(texts))
-        hits = np.zeros(len(texts), dtype=bool)
-        for table, k in zip(self.tables, keys, strict=True):
-            if table.keys.size:
-                pos = np.minimum(np.searchsorted(table.keys, k), table.keys.size - 1)
-                hits |= table.keys[pos] == k
-        for i in np.flatnonzero(hits):
-            if not sh[i]:
-                continue
-            found = [t.owners_of(int(k[i]), bucket_limit) for t, k in zip(self.tables, keys, strict=True)]
-            cands = np.unique(np.concatenate(found))
-            cands = cands[~self.empty[cands]]
-            if not cands.size:
-                continue
-            est = (self.sig[cands] == sig[i]).mean(axis=1)
-            top = int(np.argmax(est))  # first of the best: the lowest item index among ties
-            if est[top] >= self.threshold:
-                best[i], best_j[i] = int(cands[top]), float(est[top])
-        return best, best_j

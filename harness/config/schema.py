@@ -233,7 +233,7 @@ class AuditConfig:
     near_threshold: float = 0.8  # estimated Jaccard over word shingles, in (0, 1]
     near_shingle: int = 2  # words per shingle
     num_perm: int = 64  # MinHash signature length
-    template_max_slot: int = 3  # longest span (tokens) that may vary between otherwise-identical rows
+    template_max_slot: int = 2  # longest span (tokens) that may vary between otherwise-identical rows
     template_min_frame: int = 4  # literal words a template must keep around its variable parts
     warn_at: float = 0.05  # console warning (and compare's CAUTION) above this share of flagged items
     cache_dir: str | None = None  # None: <results_dir>/.cache/audit

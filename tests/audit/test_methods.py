@@ -87,7 +87,7 @@ def test_template_masked_form_and_varied_frame() -> None:
     ]
     test = [
         "Order 9 for Tom ships on 3 June from the Paris warehouse.",  # same masked form
-        "I bought the old green chair at the corner shop yesterday",  # a frame two train rows fill differently
+        "I bought the green chair at the corner shop yesterday",  # a frame two train rows fill differently
         "I need my card urgently today",  # differs from ONE train row in one word: no frame seen varying
     ]
     out = flags(test, train)
