@@ -29,6 +29,7 @@ from harness.core.entry import run_entry
 
 if TYPE_CHECKING:
     from harness.compare.api import CompareOutcome
+    from harness.core.records import RunResult
 
 
 @dataclass
@@ -106,6 +107,8 @@ def run_demo(cfg: DemoConfig) -> int:
     # matrix products on every layer (an unmerged LoRA doubled this step's time on the CPU)
     tuned0 = evaluate(compose_run([*common, f"model={tuned.name}", "task.shots=0", "model.adapter.merge=true"]))
     steps.append(("tuned zero-shot", time.perf_counter() - t0 - sum(t for _, t in steps)))
+    _print_leakage([(f"{cfg.model} 0-shot", base0), (f"{cfg.model} {cfg.shots}-shot", basek),
+                    (f"{tuned.name} 0-shot", tuned0)], base_cfg.task.primary_metric)  # fmt: skip
     _step("5/5  compare: did tuning pay off?")
     outcome = run_compare(CompareConfig(
         baseline=str(base0.mlflow_run_id), candidates=[str(basek.mlflow_run_id), str(tuned0.mlflow_run_id)],
@@ -126,6 +129,30 @@ def run_demo(cfg: DemoConfig) -> int:
     print(f"demo finished in {time.perf_counter() - t0:.0f}s. See the runs side by side:")
     print(f"  .venv/bin/mlflow ui --backend-store-uri {uri}   # then open http://127.0.0.1:5000")
     return 0
+
+
+LEAKAGE = ("exact", "ngram", "near", "template", "any")
+
+
+def _print_leakage(runs: Sequence[tuple[str, RunResult]], primary: str) -> None:
+    """Each compared run's leakage audit (harness.audit): the share of test items overlapping
+    its training side, and the primary metric on all items and on the clean (unflagged) ones."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="leakage audit: share of test items overlapping each run's training side")
+    for col in ("run", *LEAKAGE, "n clean", "primary (all)", "primary (clean)"):
+        table.add_column(col, justify="left" if col == "run" else "right")
+    for label, r in runs:
+        c = r.counters
+        if "leakage.any" not in c:
+            table.add_row(label, *(["not audited"] + [""] * (len(LEAKAGE) + 2)))
+            continue
+        clean = r.metrics.get(f"{primary}.clean")
+        table.add_row(label, *(f"{c[f'leakage.{k}']:.1%}" for k in LEAKAGE), f"{int(c.get('n_clean', 0))}",
+                      f"{r.metrics[primary].value:.4f}" if primary in r.metrics else "n/a",
+                      f"{clean.value:.4f}" if clean else "n/a")  # fmt: skip
+    Console().print(table)
 
 
 def _print_flips(outcome: CompareOutcome, top: int = 3) -> None:

@@ -39,3 +39,23 @@ def test_demo_runs_end_to_end_at_a_tiny_size(
     assert "all flipped items:" in out
     reports = sorted((tmp_path / "results" / "compare").glob("*/report.md"))
     assert len(reports) == 2 and all("## Flipped examples" in r.read_text(encoding="utf-8") for r in reports)
+
+
+def test_leakage_table_shows_each_run_and_says_when_one_was_not_audited(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.core.records import MetricValue, RunResult
+
+    monkeypatch.setenv("COLUMNS", "200")  # one table row per line
+    from harness.demo import _print_leakage
+
+    audited = RunResult("t", "m", {"accuracy": MetricValue(0.5), "accuracy.clean": MetricValue(0.4)}, (),
+                        {"leakage.exact": 0.0, "leakage.ngram": 0.05, "leakage.near": 0.0, "leakage.template": 0.1,
+                         "leakage.any": 0.125, "n_clean": 70.0}, "", "fp")  # fmt: skip
+    bare = RunResult("t", "m2", {"accuracy": MetricValue(0.6)}, (), {}, "", "fp")
+    _print_leakage([("base 0-shot", audited), ("tuned 0-shot", bare)], "accuracy")
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "base 0-shot" in x)
+    for cell in ("0.0%", "5.0%", "10.0%", "12.5%", "70", "0.5000", "0.4000"):
+        assert cell in line, (cell, line)
+    assert "not audited" in next(x for x in out.splitlines() if "tuned 0-shot" in x)
