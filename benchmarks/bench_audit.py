@@ -4,8 +4,8 @@
     python benchmarks/bench_audit.py 10000 100000     # smaller
 
 Synthetic text (a Zipf-distributed 30,000-word vocabulary, 10-30 words per item), with
-1% of the test items exact copies (other case and punctuation) and 1% templated
-variants of training items, so every method has hits to report. Prints the wall and CPU
+1% of the test items exact copies (other case and punctuation) and 2% training texts
+with a name and an amount inserted, so every method has hits to report. Prints the wall and CPU
 time of building every method's index over the training side and of querying the test
 items (the audit is single-threaded: on a loaded machine CPU time is the figure to
 compare with the 5-minute target), the peak memory and what was flagged.
