@@ -1,6 +1,6 @@
 """`python -m harness.tune method=...`: IA3, prefix and prompt tuning end to end; bad method settings.
 
-Each method tunes the embedded Gemma for two steps on 8 train examples, writes its
+Each method tunes the embedded Gemma for one step on 4 train examples, writes its
 adapter and `variant: <method>` model config, logs its tuning run with the method,
 and its variant evaluates (generation and log-likelihood choices) into MLflow.
 """
@@ -31,7 +31,7 @@ _SETTINGS = {
 def _method_config(ws: Workspace, method: str) -> object:
     # tiny_config sets LoRA settings; other methods start from the defaults plus their own node
     cfg = load_config([
-        f"method={method}", f"name=tiny_{method}", "max_train_examples=8", "batch_size=4",
+        f"method={method}", f"name=tiny_{method}", "max_train_examples=4", "batch_size=4",  # one step
         f"adapters_dir={ws.adapters}", f"conf_dir={ws.conf}", f"tracking.uri={ws.tracking_uri}",
         *_SETTINGS[method],
     ])
@@ -99,7 +99,7 @@ def test_method_tunes_evaluates_and_is_recorded(method: str, workspace: Workspac
     from harness.run.runner import evaluate
 
     result = tune(_method_config(workspace, method))  # type: ignore[arg-type]
-    assert not result.cached and result.n_examples == 8 and result.trainable_params > 0
+    assert not result.cached and result.n_examples == 4 and result.trainable_params > 0
     config = json.loads((result.adapter_dir / "adapter_config.json").read_text())
     assert config["peft_type"] == {"ia3": "IA3", "prefix": "PREFIX_TUNING", "prompt": "PROMPT_TUNING"}[method]
     manifest = json.loads((result.adapter_dir / MANIFEST).read_text())
@@ -151,10 +151,12 @@ def test_virtual_token_adapters_score_choices_and_generate(method: str, workspac
     from harness.backends.hf.generate import MIN_SAVED_TOKENS, generate
     from harness.core.records import GenerationParams
 
-    shared = "Answer with one word. " * (MIN_SAVED_TOKENS // 5)  # a common prefix long enough for the KV path
+    rows = 8  # 7 x a ~300-token common prefix saves over MIN_SAVED_TOKENS: the KV path would be taken
+    shared = "Answer with one word. " * (MIN_SAVED_TOKENS // (5 * (rows - 1)) + 4)
     params = GenerationParams(max_new_tokens=2)
-    texts = generate(b, [Request(sample_id=str(i), prompt=shared + q, params=params) for i, q in enumerate("ab")])
-    assert len(texts) == 2 and all(r.output_tokens > 0 for r in texts)
+    texts = generate(b, [Request(sample_id=str(i), prompt=shared + q, params=params)
+                         for i, q in enumerate("abcdefgh")])
+    assert len(texts) == rows and all(r.output_tokens > 0 for r in texts)
 
 
 def test_lora_config_still_composes_with_tiny_settings(workspace: Workspace) -> None:
