@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -59,14 +60,15 @@ def main() -> None:
         rows.append({"task": task, "n": len(result.examples), "cold_wall_s": wall,
                      "genai_s": timing["timing.genai_s"], "traces_s": traces_s, "traces_runs_s": again,
                      "traces_share": traces_s / wall, "genai_share": timing["timing.genai_s"] / wall})
+        print(json.dumps(rows[-1]), flush=True)  # as each task ends: a cold run takes minutes
     machine = platform.processor() or platform.machine()
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {machine}")
+    load = f"load average {os.getloadavg()[0]:.1f}"
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {machine}, {os.cpu_count()} CPUs, {load}")
     print("| task | examples | cold wall s | dataset+prompt+traces s (share) | traces alone s, median of 3 (share) |")
     print("|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['task']} | {r['n']} | {r['cold_wall_s']:.2f} | {r['genai_s']:.2f} ({r['genai_share']:.1%}) | "
               f"{r['traces_s']:.2f} ({r['traces_share']:.1%}) |")
-    print(json.dumps(rows))
 
 
 if __name__ == "__main__":

@@ -57,8 +57,9 @@ def log_traces(client: Any, examples: Sequence[ExampleResult], ctx: TraceContext
     tracing = TracingClient(tracking_uri=client.tracking_uri)
     rng = random.Random()  # ids only need to be unique; not seeded, two runs must not collide
     built = [build_trace(ex, ctx, rng) for ex in examples]
-    for info, _ in built:
-        tracing.start_trace(info)
+    if not start_traces_in_one_transaction(tracing.store, ctx.experiment_id, [info for info, _ in built]):
+        for info, _ in built:
+            tracing.start_trace(info)
     spans = [span for _, trace_spans in built for span in trace_spans]
     for start in range(0, len(spans), 3000):  # bounded request size for a tracking server
         tracing.log_spans(ctx.experiment_id, spans[start : start + 3000])
@@ -195,3 +196,74 @@ def _preview(value: Any) -> str:
 def _jsonable(value: Any) -> Any:
     """Sample fields and score details as JSON-safe values (dates and the like become text)."""
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+
+_STORE_HELPERS = ("SqlTraceInfo", "SqlTraceTag", "SqlTraceMetadata", "SqlAssessments", "RollupFamily",
+                  "enqueue_rollup_rebuild_partitions", "PROMOTED_TRACE_METADATA_KEYS",
+                  "analytics_columns_from_metadata", "validate_trace_name")
+
+
+def start_traces_in_one_transaction(store: Any, experiment_id: str, infos: Sequence[Any]) -> bool:
+    """A SQL store's `start_trace` for many traces in one transaction; False: use `start_trace` per trace.
+
+    `SqlAlchemyStore.start_trace` opens a session, re-reads the experiment and
+    commits once per trace: ~10 ms each on SQLite, most of what traces cost a
+    run. This is its insert path (same rows, same rollup bookkeeping), done for
+    all traces in one session. It reads the store module's own helpers, so a
+    MLflow version that renames one falls back to the per-trace API instead of
+    writing something different; one transaction means nothing is half written.
+    """
+    from mlflow.store.tracking import sqlalchemy_store as sa
+    from mlflow.tracing.constant import TraceMetadataKey, TraceTagKey
+
+    if not isinstance(store, sa.SqlAlchemyStore) or not all(hasattr(sa, name) for name in _STORE_HELPERS):
+        return False
+    if not infos:
+        return True
+    with store.ManagedSessionMaker(read_only=False) as session:
+        experiment = store.get_experiment(experiment_id)
+        store._check_experiment_is_active(experiment)
+        times = [info.request_time for info in infos]
+        sa.enqueue_rollup_rebuild_partitions(session, [
+            (family, int(experiment_id), times)
+            for family in (sa.RollupFamily.TRACE_METRIC, sa.RollupFamily.ASSESSMENT)
+        ])
+        for info in infos:
+            trace_id = info.trace_id
+            metadata = dict(info.trace_metadata.items())
+            row = sa.SqlTraceInfo(
+                request_id=trace_id,
+                experiment_id=experiment_id,
+                timestamp_ms=info.request_time,
+                execution_time_ms=info.execution_duration,
+                status=info.state.value,
+                client_request_id=info.client_request_id,
+                request_preview=info.request_preview,
+                response_preview=info.response_preview,
+                trace_name=sa.validate_trace_name(info.tags.get(TraceTagKey.TRACE_NAME)),
+                **sa.analytics_columns_from_metadata(metadata),
+            )
+            row.tags = [
+                sa.SqlTraceTag(request_id=trace_id, key=k, value=v)
+                for k, v in info.tags.items()
+                if k != TraceTagKey.TRACE_NAME
+            ] + [store._get_trace_artifact_location_tag(experiment, trace_id)]
+            for key in sa.PROMOTED_TRACE_METADATA_KEYS:
+                metadata.pop(key, None)
+            metadata[TraceMetadataKey.TRACE_INFO_FINALIZED] = "true"
+            assessments = []
+            for assessment in info.assessments:
+                sql = sa.SqlAssessments.from_mlflow_entity(assessment)
+                sql.trace_id = trace_id
+                sql.experiment_id = int(experiment_id)
+                sql.trace_timestamp_ms = info.request_time
+                assessments.append(sql)
+            row.assessments = assessments
+            row.request_metadata = [
+                sa.SqlTraceMetadata(request_id=trace_id, key=k, value=v) for k, v in sorted(metadata.items())
+            ]
+            session.add(row)
+        session.flush()
+    return True
+

@@ -128,12 +128,12 @@ def test_traces_off(store: Path) -> None:
 def test_trace_store_failure_keeps_the_evaluation_and_says_so(
     store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mlflow.tracing.client import TracingClient
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-    def disk_full(self: Any, trace_info: Any) -> Any:  # the store fails as a full disk would
+    def disk_full(self: Any, *args: Any, **kwargs: Any) -> Any:  # the store fails as a full disk would
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(TracingClient, "start_trace", disk_full)
+    monkeypatch.setattr(SqlAlchemyStore, "log_spans", disk_full)
     tmp_path = store
     result = run(tmp_path)
     assert (Path(result.output_dir) / "predictions.jsonl").exists()
@@ -142,3 +142,34 @@ def test_trace_store_failure_keeps_the_evaluation_and_says_so(
     assert run_info.data.tags["harness.missing"] == "traces"
     warnings = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("harness: warning:")]
     assert len(warnings) == 1 and "traces not recorded" in warnings[0] and "No space left" in warnings[0]
+
+
+def test_one_transaction_stores_what_start_trace_stores(store: Path, first: Any) -> None:
+    """The batched insert (harness) and MLflow's own per-trace `start_trace` give equal traces."""
+    import random
+
+    from mlflow.tracing.client import TracingClient
+
+    from harness.tracking.traces import TraceContext, build_trace, start_traces_in_one_transaction
+
+    c = client(store)
+    run_info = c.get_run(first.mlflow_run_id).info
+    ctx = TraceContext(run_info.run_id, run_info.experiment_id, "classification", "replay", "replay", "label_match",
+                       "x.jsonl", 1_700_000_000_000_000_000, 1_000_000)
+    tracing = TracingClient(tracking_uri=c.tracking_uri)
+    ex = first.examples[1]
+    (a, a_spans), (b, b_spans) = (build_trace(ex, ctx, random.Random(seed)) for seed in (1, 2))
+    assert start_traces_in_one_transaction(tracing.store, ctx.experiment_id, [a])
+    tracing.start_trace(b)
+    tracing.log_spans(ctx.experiment_id, [*a_spans, *b_spans])
+
+    def stored(trace_id: str) -> dict[str, Any]:
+        t = c.get_trace(trace_id)
+        info = t.info.to_dict()
+        for key in ("trace_id", "assessments"):
+            info.pop(key)
+        info["tags"].pop("mlflow.artifactLocation")
+        assessments = sorted((x.name, x.value, x.source.source_type, x.source.source_id) for x in t.info.assessments)
+        return {"info": info, "assessments": assessments, "spans": [s.name for s in t.data.spans]}
+
+    assert stored(a.trace_id) == stored(b.trace_id)
