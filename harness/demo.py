@@ -50,12 +50,21 @@ class DemoConfig:
 
 def parse(argv: Sequence[str]) -> DemoConfig:
     """key=value overrides of DemoConfig, validated by OmegaConf (types, unknown keys)."""
+    import yaml
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     from harness.config.load import explain
     from harness.core.errors import ConfigError
 
+    for arg in argv:  # a malformed value (`limit=[1`) is a YAML error, not OmegaConf's: name the override
+        try:
+            OmegaConf.from_dotlist([arg])
+        except yaml.YAMLError as exc:
+            why = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"bad override {arg!r}: not a valid value ({why})") from None
+        except OmegaConfBaseException:
+            pass  # reported below, with the schema's context
     try:
         base = OmegaConf.structured(DemoConfig)
         merged = OmegaConf.merge(base, OmegaConf.from_dotlist(list(argv)))

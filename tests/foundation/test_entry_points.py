@@ -43,14 +43,7 @@ def test_help_exits_0_with_a_usage_line(module: str, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
-# harness/demo.py parses its overrides with OmegaConf.from_dotlist and catches only OmegaConf's errors:
-# a YAML syntax error escapes as a traceback (reported to the lead; demo.py is outside this change)
-_DEMO_BUG = pytest.mark.xfail(reason="harness.demo: a malformed value tracebacks (yaml.ParserError)", strict=True)
-
-
-@pytest.mark.parametrize(
-    "module", [pytest.param(m, marks=_DEMO_BUG) if m == "harness.demo" else m for m in entry_points()]
-)
+@pytest.mark.parametrize("module", entry_points())
 def test_a_bad_override_is_one_line_with_exit_2(module: str, tmp_path: Path) -> None:
     bad = "limit=[1" if module == "harness.demo" else "task.limit=[1"
     proc = run_cli([bad], cwd=tmp_path, module=module, timeout=120)
