@@ -30,7 +30,7 @@ POWER = 0.8
 class TestResult:
     """A two-sided test of 'no difference'."""
 
-    test: str  # mcnemar | t | wilcoxon | bootstrap
+    test: str  # mcnemar | t | wilcoxon | bootstrap | sign
     statistic: float
     p_value: float
 
@@ -159,6 +159,20 @@ def paired_t_test(a: ArrayLike, b: ArrayLike) -> TestResult:
         return TestResult("t", math.copysign(math.inf, float(d.mean())), sign_flip_floor(d.size))
     res = sst.ttest_rel(y, x)
     return TestResult("t", float(res.statistic), float(res.pvalue))
+
+
+def sign_test(a: ArrayLike, b: ArrayLike) -> TestResult:
+    """Two-sided exact sign test of the paired differences b - a (ties dropped; binomial, p = 1/2).
+
+    The statistic is the number of positive differences (the candidate's
+    wins in a side-by-side judgement); no non-zero difference is no evidence (p = 1).
+    """
+    x, y = _pair(a, b)
+    d = y - x
+    wins, losses = int(np.sum(d > 0)), int(np.sum(d < 0))
+    if wins + losses == 0:
+        return TestResult("sign", 0.0, 1.0)
+    return TestResult("sign", float(wins), float(sst.binomtest(wins, wins + losses, 0.5).pvalue))
 
 
 def holm(p_values: Sequence[float], alpha: float = ALPHA) -> tuple[list[bool], list[float]]:

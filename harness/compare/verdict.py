@@ -1,7 +1,8 @@
 """Per-metric paired comparisons and the verdict rules.
 
 For each metric a candidate is compared with the baseline on the same
-examples: binary metrics with exact McNemar, continuous ones with the paired
+examples: binary metrics with exact McNemar, a side-by-side judge's win rate
+with the sign test, continuous ones with the paired
 t-test of the mean difference (Wilcoxon signed-rank kept as a secondary
 figure: it tests a different quantity and can disagree in sign with the
 mean), both with a paired bootstrap CI of the mean difference. P-values are
@@ -72,12 +73,21 @@ class MetricComparison:
     verdict: Verdict = Verdict.INCONCLUSIVE
 
 
+# Side-by-side judge metrics (harness.compare.judged): the candidate's per-item win score
+# (1 win, 0.5 tie, 0 loss) against a baseline of 0.5, so the difference is win rate - 0.5
+# and the test is the sign test of wins against losses. Model-graded, labelled so in reports.
+WIN_RATE = "judge.win_rate"
+PREFERENCE_METRICS = (WIN_RATE,)
+
+
 def compare_metric(metric: str, a: ArrayLike, b: ArrayLike, rules: VerdictRules) -> MetricComparison:
     """Effect size, CI, test and MDE for one metric (verdict filled in later, after Holm)."""
     x = np.asarray(a, dtype=np.float64)
     y = np.asarray(b, dtype=np.float64)
     binary = stats.is_binary(x, y)
-    test = stats.mcnemar_exact(x, y) if binary else stats.paired_t_test(x, y)
+    preference = metric in PREFERENCE_METRICS
+    # wins against losses of a side-by-side judge: the sign test
+    test = stats.sign_test(x, y) if preference else stats.mcnemar_exact(x, y) if binary else stats.paired_t_test(x, y)
     ci = stats.paired_bootstrap_ci(x, y, confidence=1 - rules.alpha, resamples=rules.resamples, seed=rules.seed)
     sd = stats.difference_sd(x, y)
     return MetricComparison(
@@ -91,7 +101,7 @@ def compare_metric(metric: str, a: ArrayLike, b: ArrayLike, rules: VerdictRules)
         p_holm=test.p_value,
         mde=stats.mde_from_sd(sd, int(x.size), binary, alpha=rules.alpha, power=rules.power),
         sd_diff=sd,
-        secondary=None if binary else stats.wilcoxon_signed_rank(x, y),
+        secondary=None if binary or preference else stats.wilcoxon_signed_rank(x, y),
         n_better=int(np.sum(y > x)),
         n_worse=int(np.sum(y < x)),
     )
