@@ -11,12 +11,16 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.compare import examples, leakage
 from harness.compare import runs as rn
 from harness.compare.comparison import Comparison, compare_runs, to_json
 from harness.compare.config import CompareConfig
 from harness.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from harness.compare.judged import JudgeView, Opener
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class CompareOutcome:
     flips: Path | None = None  # every flipped item (flips.jsonl beside report.md)
     exports: tuple[Path, ...] = ()  # export=...: the candidates' failures as tuning data
     leakage: leakage.LeakageView | None = None  # verdicts on the clean subset, CAUTION: leakage
+    judge: JudgeView | None = None  # judge=pairwise: the judge, its quality, CAUTION: weak judge
 
 
 def load_runs(cfg: CompareConfig) -> tuple[rn.RunData, list[rn.RunData]]:
@@ -40,11 +45,18 @@ def load_runs(cfg: CompareConfig) -> tuple[rn.RunData, list[rn.RunData]]:
     return base, cands
 
 
-def run_compare(cfg: CompareConfig, now: datetime | None = None) -> CompareOutcome:
-    """Load, compare, write reports under out_dir/<timestamp>/, log a comparison run."""
-    from harness.compare import report
+def run_compare(cfg: CompareConfig, now: datetime | None = None, judge_opener: Opener | None = None) -> CompareOutcome:
+    """Load, compare, write reports under out_dir/<timestamp>/, log a comparison run.
 
+    `judge_opener` opens the judge model of judge=pairwise by name (default: harness.judge.model).
+    """
+    from harness.compare import judged, report
+
+    judging = cfg.judge_settings()  # a bad judge key fails before any run is read
     base, cands = load_runs(cfg)
+    jv = None
+    if judging:
+        base, cands, jv = judged.judge_runs(judging, base, cands, judge_opener or default_opener(cfg))
     primary = cfg.primary_metric or base.tag("primary_metric")
     if not primary:
         raise ConfigError(f"compare: set primary_metric=...; run {base.run_id} has no harness.primary_metric tag")
@@ -55,10 +67,15 @@ def run_compare(cfg: CompareConfig, now: datetime | None = None) -> CompareOutco
     md = out / "report.md"
     html = out / "report.html"
     lv = leakage.view(comp, cfg.leakage_threshold, cfg.metrics or None)
-    md.write_text(leakage.with_markdown(report.markdown(comp), lv), encoding="utf-8")
-    html.write_text(leakage.with_html(report.html(comp), lv), encoding="utf-8")
+    md_text, html_text = leakage.with_markdown(report.markdown(comp), lv), leakage.with_html(report.html(comp), lv)
+    if jv:
+        md_text, html_text = judged.with_markdown(md_text, jv), judged.with_html(html_text, jv)
+    md.write_text(md_text, encoding="utf-8")
+    html.write_text(html_text, encoding="utf-8")
     summary = {**to_json(comp), "leakage": {"caution": lv.caution, "reasons": list(lv.reasons),
                                             "verdicts": [dataclasses.asdict(v) for v in lv.verdicts]}}
+    if jv:
+        summary["judge"] = judged.to_json(jv)
     (out / "comparison.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     flips = out / examples.FLIPS_FILE
     examples.write_jsonl(flips, examples.all_flips(comp))
@@ -66,7 +83,16 @@ def run_compare(cfg: CompareConfig, now: datetime | None = None) -> CompareOutco
     run_id = log_comparison(comp, out, cfg.tracking_uri) if cfg.log_to_mlflow else None
     if run_id:
         leakage.log_tags(run_id, cfg.tracking_uri, lv)
-    return CompareOutcome(comp, out, md, html, run_id, flips, exported, lv)
+    if run_id and jv:
+        judged.log_mlflow(run_id, cfg.tracking_uri, jv)
+    return CompareOutcome(comp, out, md, html, run_id, flips, exported, lv, jv)
+
+
+def default_opener(cfg: CompareConfig) -> Opener:
+    """Open the judge model by config name through harness.judge.model (cache, retries, concurrency, cost)."""
+    from harness.judge.model import open_judge
+
+    return lambda name: open_judge(name)
 
 
 def export_failures(cfg: CompareConfig, comp: Comparison) -> tuple[Path, ...]:

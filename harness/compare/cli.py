@@ -17,6 +17,7 @@ RUN is an MLflow run id, or a model name: the latest FINISHED run of that model 
   primary_metric=accuracy   margin=0.01   tuning_cost_usd=0.25   alpha=0.05
   baseline_tags={harness.released:'true'}   tracking_uri=sqlite:///mlflow.db   out_dir=results/compare
   export=failures.jsonl [export_below=1.0]   the candidate's failures as tuning data
+  judge=pairwise judge_model=gemini_flash    a side-by-side judge's win rate joins the verdicts (model-graded)
 Docs: docs/comparison.md.  Config: conf/compare.yaml (schema harness/compare/config.py)
 """
 
@@ -33,6 +34,11 @@ def _body(argv: list[str]) -> int:
     print(leakage.headline(outcome.comparison, lv) if lv else outcome.comparison.headline())
     for line in lv.console_lines() if lv else []:
         print(line)
+    if outcome.judge:
+        from harness.compare import judged
+
+        for line in judged.console_lines(outcome.judge):
+            print(line)
     print(f"reports: {outcome.markdown} {outcome.html}; flipped items: {outcome.flips}", file=sys.stderr)
     return EXIT_OK
 

@@ -15,7 +15,15 @@ from typing import Any
 
 from harness.compare import runs as rn
 from harness.compare.stats import break_even_requests
-from harness.compare.verdict import MetricComparison, Verdict, VerdictRules, apply_holm, compare_metric, overall
+from harness.compare.verdict import (
+    PREFERENCE_METRICS,
+    MetricComparison,
+    Verdict,
+    VerdictRules,
+    apply_holm,
+    compare_metric,
+    overall,
+)
 from harness.core.errors import ConfigError, suggest
 
 
@@ -52,7 +60,8 @@ class Comparison:
             mc = c.metric(self.primary)
             d = mc.delta
             text = (
-                f"{c.run.label} vs {self.baseline.label}: {c.verdict.value.upper()} on {self.primary} "
+                f"{c.run.label} vs {self.baseline.label}: {c.verdict.value.upper()} on {self.primary}"
+                f"{' (model-graded)' if self.primary in PREFERENCE_METRICS else ''} "
                 f"({d.estimate:+.4f}, {1 - self.rules.alpha:.0%} CI [{d.low:+.4f}, {d.high:+.4f}], "
                 f"p_holm={mc.p_holm:.3g}, n={mc.n}"
             )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from harness.compare.verdict import VerdictRules
+
+if TYPE_CHECKING:
+    from harness.compare.judged import JudgeSettings
 
 
 @dataclass
@@ -45,6 +48,16 @@ class CompareConfig:
     export_below: float = 1.0
     # CAUTION: leakage when a compared run's share of leakage-flagged test items exceeds this (docs/audit.md)
     leakage_threshold: float = 0.05
+    # judge=pairwise: a side-by-side judge (judge_model, any model config) compares each candidate's outputs
+    # with the baseline's in both orders; its win rate joins the verdicts, labelled model-graded (docs/judges.md)
+    judge: str = ""  # "" (none) | pairwise
+    judge_model: str = ""  # conf/model/NAME.yaml
+    judge_template: str = ""  # a Jinja template file for the judge prompt; empty: the built-in one
+    judge_retries: int = 2  # re-asks of an unparsable reply
+    judge_min_consistency: float = 0.8  # CAUTION: weak judge below this position consistency
+    judge_max_length_bias: float = 0.8  # ... or at |length bias r| >= this (significant at alpha)
+    judge_min_kappa: float = 0.4  # ... or when judge_kappa (a judge_check result for this judge) is below this
+    judge_kappa: float | None = None
 
     @property
     def task_name(self) -> str:
@@ -63,6 +76,23 @@ class CompareConfig:
             resamples=self.resamples,
             seed=self.seed,
         )
+
+    def judge_settings(self) -> JudgeSettings | None:
+        """The judge's settings, checked (None when judge is off); a ConfigError names a bad key."""
+        from harness.compare.judged import MODES, JudgeSettings
+        from harness.core.errors import ConfigError, suggest
+        from harness.judge.pairwise import Thresholds, load_template
+
+        if not self.judge:
+            return None
+        if self.judge not in MODES:
+            raise ConfigError(f"judge={self.judge!r} is not a judge mode{suggest(self.judge, MODES)}; "
+                              f"modes: {', '.join(MODES)}")
+        if not self.judge_model:
+            raise ConfigError("judge=pairwise needs judge_model=NAME (a model config, e.g. gemini_flash)")
+        t = Thresholds(self.judge_min_consistency, self.judge_min_kappa, self.judge_max_length_bias, self.alpha)
+        return JudgeSettings(self.judge_model, load_template(self.judge_template), self.judge_retries, t,
+                             self.judge_kappa)
 
 
 def register() -> None:

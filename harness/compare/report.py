@@ -16,7 +16,7 @@ import numpy as np
 from harness.compare import examples, stats
 from harness.compare.comparison import Comparison, format_break_even
 from harness.compare.runs import Operational, RunData
-from harness.compare.verdict import MetricComparison
+from harness.compare.verdict import PREFERENCE_METRICS, MetricComparison
 
 
 def _ci(run: RunData, metric: str) -> tuple[float, float, float]:
@@ -44,7 +44,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-_TEST_NAMES = {"mcnemar": "McNemar (exact)", "t": "paired t", "wilcoxon": "Wilcoxon", "bootstrap": "bootstrap"}
+_TEST_NAMES = {"mcnemar": "McNemar (exact)", "t": "paired t", "wilcoxon": "Wilcoxon", "bootstrap": "bootstrap",
+               "sign": "sign test"}
 
 
 def _test_label(mc: MetricComparison) -> str:
@@ -62,7 +63,8 @@ def metric_rows(comp: Comparison) -> list[list[str]]:
             rows.append(
                 [
                     c.run.label,
-                    mc.metric + (" (primary)" if mc.metric == comp.primary else ""),
+                    mc.metric + (" (primary)" if mc.metric == comp.primary else "")
+                    + (" (model-graded)" if mc.metric in PREFERENCE_METRICS else ""),
                     _test_label(mc),
                     _fmt(mc.baseline_mean),
                     _fmt(mc.candidate_mean),
