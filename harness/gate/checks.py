@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from harness.compare import runs as rn
 from harness.compare.verdict import VerdictRules, compare_metric
@@ -131,6 +132,37 @@ def leakage_check(limit: float, metrics: Mapping[str, float]) -> CheckResult:
     return CheckResult(title, value <= limit, f"leakage.any = {value:.4g}", f"<= {limit:g}")
 
 
+def latest_judged_comparison(candidate: rn.RunData, tracking_uri: str | None) -> Any | None:
+    """The newest comparison run (compare judge=...) that judged `candidate`, or None."""
+    from mlflow.entities import ViewType
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiments = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ACTIVE_ONLY)]
+    query = ("tags.`harness.kind` = 'comparison' and tags.`harness.compare.judge` = 'pairwise' and "
+             f"tags.`harness.compare.candidates` LIKE '%{candidate.run_id}%'")
+    runs = client.search_runs(experiments, query, order_by=["attributes.start_time DESC"], max_results=1)
+    return runs[0] if runs else None
+
+
+def judge_check(gate: GateConfig, candidate: rn.RunData, tracking_uri: str | None) -> CheckResult | None:
+    """allow_weak_judge: false: the latest judged comparison of the candidate must not say CAUTION: weak judge.
+
+    None when no comparison judged the candidate (nothing relies on a judge).
+    """
+    run = latest_judged_comparison(candidate, tracking_uri)
+    if run is None:
+        return None
+    tags = run.data.tags
+    weak = tags.get("harness.compare.judge.weak") == "true"
+    judge = tags.get("harness.compare.judge.model", "?")
+    title = "judge is not weak" + (" (allow_weak_judge: true)" if gate.allow_weak_judge else "")
+    observed = f"judge {judge}: " + ("CAUTION: weak judge" if weak else "not weak")
+    reasons = tags.get("harness.compare.judge.caution", "")
+    detail = f"comparison run {run.info.run_id}" + (f": {reasons}" if weak else "")
+    return CheckResult(title, gate.allow_weak_judge or not weak, observed, "not weak", detail)
+
+
 def find_baseline(gate: GateConfig, tracking_uri: str | None, task: str) -> rn.RunData:
     b = gate.baseline
     return rn.find_run(rn.Selector(b.run, task, {} if b.run else b.tags), tracking_uri)
@@ -154,4 +186,7 @@ def evaluate_gate(gate: GateConfig, candidate: rn.RunData, tracking_uri: str | N
             results.append(_metric_check(check, metrics))
     if gate.max_leakage is not None:
         results.append(leakage_check(gate.max_leakage, metrics))
+    judged = judge_check(gate, candidate, tracking_uri)
+    if judged is not None:
+        results.append(judged)
     return GateResult(gate.name, candidate, baseline, tuple(results))

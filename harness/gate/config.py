@@ -87,6 +87,9 @@ class GateConfig:
     # leakage.any (share of test items the leakage audit flagged, docs/audit.md) must not exceed this;
     # a run without an audit fails the check
     max_leakage: float | None = None
+    # a judged comparison of the candidate (compare judge=pairwise) whose judge was weak (CAUTION: weak judge)
+    # fails the gate unless this is true; the latest such comparison counts (docs/judges.md)
+    allow_weak_judge: bool = False
 
 
 @dataclass
