@@ -56,7 +56,8 @@ def run_compare(cfg: CompareConfig, now: datetime | None = None, judge_opener: O
     base, cands = load_runs(cfg)
     jv = None
     if judging:
-        base, cands, jv = judged.judge_runs(judging, base, cands, judge_opener or default_opener(cfg))
+        base, cands, jv = judged.judge_runs(judging, base, cands, judge_opener or default_opener(cfg),
+                                            judged.find_kappa(cfg.tracking_uri))
     primary = cfg.primary_metric or base.tag("primary_metric")
     if not primary:
         raise ConfigError(f"compare: set primary_metric=...; run {base.run_id} has no harness.primary_metric tag")
@@ -92,7 +93,7 @@ def default_opener(cfg: CompareConfig) -> Opener:
     """Open the judge model by config name through harness.judge.model (cache, retries, concurrency, cost)."""
     from harness.judge.model import open_judge
 
-    return lambda name: open_judge(name)
+    return lambda name: open_judge(name, cfg.judge_overrides)
 
 
 def export_failures(cfg: CompareConfig, comp: Comparison) -> tuple[Path, ...]:

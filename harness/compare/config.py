@@ -52,6 +52,7 @@ class CompareConfig:
     # with the baseline's in both orders; its win rate joins the verdicts, labelled model-graded (docs/judges.md)
     judge: str = ""  # "" (none) | pairwise
     judge_model: str = ""  # conf/model/NAME.yaml
+    judge_overrides: list[str] = field(default_factory=list)  # for the judge model, e.g. [model.concurrency=32]
     judge_template: str = ""  # a Jinja template file for the judge prompt; empty: the built-in one
     judge_retries: int = 2  # re-asks of an unparsable reply
     judge_min_consistency: float = 0.8  # CAUTION: weak judge below this position consistency

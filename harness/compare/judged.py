@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import html as html_lib
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,7 @@ class JudgeView:
     thresholds: pw.Thresholds
     kappa: float | None
     candidates: tuple[CandidateJudgement, ...]
+    kappa_run: str = ""  # the judge_check run the kappa came from ('' when given or none found)
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -82,20 +84,29 @@ class JudgeView:
 
 
 def identity_text(identity: Any) -> str:
-    """A BackendIdentity as one string: backend:model[@revision][+adapter]."""
+    """The judge's identity as one string (a BackendIdentity as backend:model[@revision][+adapter])."""
+    if isinstance(identity, str):
+        return identity
     text = f"{identity.backend}:{identity.model}"
     text += f"@{identity.revision}" if identity.revision else ""
     return text + (f"+{identity.adapter}" if identity.adapter else "")
+
+
+def _same_weights(identity: Any, run: rn.RunData) -> bool:
+    """The run's model is the judge's: same model id, and no adapter unless the judge has the same one."""
+    model_id, adapter = run.tag("model_id"), run.tag("adapter")
+    if not model_id:
+        return False
+    if isinstance(identity, str):  # harness.judge.model's identity text names the model and its revision
+        return not adapter and re.search(rf"(^|[:/\s]){re.escape(model_id)}($|[@\s,;+])", identity) is not None
+    return (identity.backend, identity.model, identity.adapter) == (run.tag("backend"), model_id, adapter)
 
 
 def self_preference(identity: Any, model_name: str, base: rn.RunData, cand: rn.RunData) -> str:
     """A warning when the judge's weights are those of the baseline or of the candidate (else '')."""
     roles = []
     for role, run in (("baseline", base), ("candidate", cand)):
-        same_name = run.tag("model") == model_name
-        same_weights = (run.tag("model_id") == identity.model and run.tag("adapter") == identity.adapter
-                        and run.tag("backend") == identity.backend)
-        if same_name or same_weights:
+        if run.tag("model") == model_name or _same_weights(identity, run):
             roles.append(role)
     if not roles:
         return ""
@@ -119,30 +130,61 @@ def with_scores(run: rn.RunData, scores: dict[str, float]) -> rn.RunData:
 
 
 Opener = Callable[[str], Any]  # model config name -> an open judge model (ask, identity, close)
+KappaLookup = Callable[[str], "tuple[float, str] | None"]  # judge identity -> (kappa, judge_check run id)
+
+
+def find_kappa(tracking_uri: str | None) -> KappaLookup:
+    """The latest FINISHED judge_check run of a judge identity (tag harness.judge.identity): its judge.kappa."""
+
+    def lookup(identity: str) -> tuple[float, str] | None:
+        from mlflow.entities import ViewType
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(tracking_uri=tracking_uri)
+        exps = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ACTIVE_ONLY)]
+        quoted = identity.replace("'", "\\'")
+        runs = client.search_runs(exps, f"attributes.status = 'FINISHED' and tags.`harness.judge.identity` = "
+                                        f"'{quoted}'", order_by=["attributes.start_time DESC"], max_results=20)
+        run = next((r for r in runs if "judge.kappa" in r.data.metrics), None)
+        return (float(run.data.metrics["judge.kappa"]), str(run.info.run_id)) if run else None
+
+    return lookup
 
 
 def judge_runs(
-    settings: JudgeSettings, base: rn.RunData, cands: Sequence[rn.RunData], opener: Opener
+    settings: JudgeSettings, base: rn.RunData, cands: Sequence[rn.RunData], opener: Opener,
+    kappa_lookup: KappaLookup | None = None,
 ) -> tuple[rn.RunData, list[rn.RunData], JudgeView]:
-    """Judge every candidate against the baseline; the runs come back with `judge.win_rate` rows."""
+    """Judge every candidate against the baseline; the runs come back with `judge.win_rate` rows.
+
+    The kappa threshold applies to `settings.kappa` when given, else to the latest
+    judge_check of the same judge identity that `kappa_lookup` finds (none: not applied).
+    """
     if len(cands) > 1 and len({c.run_id for c in cands}) != len(cands):
         raise ConfigError("judge=pairwise: a candidate is named twice")
     judge = opener(settings.model)
     try:
         identity = judge.identity
+        weights = getattr(judge, "backend_identity", None) or identity  # exact weights when the judge has them
+        kappa_run = ""
+        if settings.kappa is None and kappa_lookup is not None:
+            found = kappa_lookup(identity_text(identity))
+            if found:
+                settings = dataclasses.replace(settings, kappa=found[0])
+                kappa_run = found[1]
         out_cands, views = [], []
         for cand in cands:
             items = pair_items(base, cand)
             result = pw.judge_pairs(judge, items, settings.template, settings.retries)
             reasons = pw.weak_reasons(result.quality, settings.thresholds, settings.kappa)
             views.append(CandidateJudgement(cand.run_id, cand.label, result, reasons,
-                                            self_preference(identity, settings.model, base, cand)))
+                                            self_preference(weights, settings.model, base, cand)))
             out_cands.append(with_scores(cand, {j.id: j.outcome for j in result.items}))
     finally:
         judge.close()
     base_out = with_scores(base, {r.id: pw.TIE for r in base.rows})
     view = JudgeView(settings.model, identity_text(identity), pw.template_hash(settings.template),
-                     settings.thresholds, settings.kappa, tuple(views))
+                     settings.thresholds, settings.kappa, tuple(views), kappa_run)
     return base_out, out_cands, view
 
 
@@ -199,7 +241,8 @@ def markdown(view: JudgeView) -> str:
         f"order counts as a tie. Its row in the Quality table is the win rate - 0.5 with the sign test. "
         f"Weak below position consistency {t.min_position_consistency:g}, at |length bias| >= "
         f"{t.max_length_bias:g} (p < {t.alpha:g}), or judge_check kappa < {t.min_kappa:g}"
-        + (f" (kappa given: {view.kappa:.2f})." if view.kappa is not None else " (no kappa given)."),
+        + (f" (kappa {view.kappa:.2f}{f', judge_check run `{view.kappa_run}`' if view.kappa_run else ''})."
+           if view.kappa is not None else " (no judge_check of this judge found: kappa not applied)."),
         "",
         "| " + " | ".join(QUALITY_HEADER) + " |",
         "|" + "---|" * len(QUALITY_HEADER),
@@ -225,6 +268,7 @@ def to_json(view: JudgeView) -> dict[str, Any]:
         "template_hash": view.template_hash,
         "thresholds": dataclasses.asdict(view.thresholds),
         "kappa": view.kappa,
+        "kappa_run": view.kappa_run,
         "caution": view.caution,
         "reasons": list(view.reasons),
         "warnings": list(view.warnings),
@@ -256,6 +300,9 @@ def mlflow_tags(view: JudgeView) -> dict[str, str]:
         "harness.compare.judge.model_graded": WIN_RATE,
         "harness.compare.judge.weak": "true" if view.caution else "false",
     }
+    if view.kappa is not None:
+        run = f" (run {view.kappa_run})" if view.kappa_run else ""
+        tags["harness.compare.judge.kappa"] = f"{view.kappa:.4f}{run}"
     if view.caution:
         tags["harness.compare.judge.caution"] = "; ".join(view.reasons)[:5000]
     if view.warnings:

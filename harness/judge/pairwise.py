@@ -62,8 +62,8 @@ _PICK = re.compile(r"^[\s\[\(\*\"'`]*(?:verdict\s*:\s*|response\s+)?(a|b|tie)\b"
 class Judge(Protocol):
     """What the pairwise judge needs of a judge model (harness.judge.model.JudgeModel has this shape)."""
 
-    def ask(self, prompts: Sequence[str]) -> list[Response]:
-        """One response per prompt, through the harness's cache, retry loop and concurrency."""
+    def ask(self, prompts: Sequence[str], *, attempt: int = 0) -> list[Response]:
+        """One response per prompt; `attempt` > 0 re-asks, not answered from attempt 0's cache entry."""
         ...
 
 
@@ -278,19 +278,20 @@ def judge_pairs(
 ) -> PairwiseResult:
     """Ask the judge about every item in both orders (one batch of 2n prompts) and combine.
 
-    Unparsable replies are asked again, up to `retries` more times, in one
-    batch per round (a judge that samples may answer differently; a greedy
-    cached one will not, and the reply then counts as invalid).
+    Unparsable replies are asked again with the same prompt, up to `retries`
+    more times, in one batch per round (attempt k is cached apart from the
+    first answer, so a sampling judge may answer differently; a greedy one
+    answers the same, and the reply then counts as invalid).
     """
     prompts = [render(template, it, candidate_first=order) for it in items for order in (False, True)]
     replies = [r.text for r in judge.ask(prompts)]
     if len(replies) != len(prompts):
         raise RuntimeError(f"judge returned {len(replies)} replies for {len(prompts)} prompts")
-    for _ in range(max(0, retries)):
+    for attempt in range(1, max(0, retries) + 1):
         again = [i for i, text in enumerate(replies) if parse_pick(text) is None]
         if not again:
             break
-        for i, resp in zip(again, judge.ask([prompts[i] for i in again]), strict=True):
+        for i, resp in zip(again, judge.ask([prompts[i] for i in again], attempt=attempt), strict=True):
             if parse_pick(resp.text) is not None:
                 replies[i] = resp.text
     out = []
