@@ -27,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fakes when run as a script
 
+from harness.config.schema import CacheConfig
 from harness.judge import pairwise as pw
 from tests.fakes import gemini_server
 from tests.fakes.gemini_server import FakeGemini, Faults
@@ -69,6 +70,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000, help="items (two judge requests each)")
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--latency", type=float, default=0.1)
+    ap.add_argument("--chunk-size", type=int, default=64, help="requests per generate_all chunk (the judge's default)")
     args = ap.parse_args()
     os.environ["GEMINI_API_KEY"] = "bench-key"
     from harness.judge.model import open_judge
@@ -82,9 +84,9 @@ def main() -> None:
     its = items(args.n)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            overrides = [f"model.base_url={url}", f"model.concurrency={args.concurrency}",
-                         f"cache.path={Path(tmp) / 'cache.sqlite'}"]
-            judge = open_judge("gemini_flash", overrides)
+            overrides = [f"model.base_url={url}", f"model.concurrency={args.concurrency}"]
+            judge = open_judge("gemini_flash", overrides, cache=CacheConfig(path=str(Path(tmp) / "cache.sqlite")),
+                               chunk_size=args.chunk_size)
             pw.judge_pairs(judge, items(2))  # warm-up: imports, first connection (its 4 prompts are not reused)
             print(f"{args.n} items, {2 * args.n} judge requests, concurrency {args.concurrency}, "
                   f"{args.latency * 1000:.0f} ms latency; ideal {ideal:.3f} s")

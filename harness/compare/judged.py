@@ -130,7 +130,7 @@ def with_scores(run: rn.RunData, scores: dict[str, float]) -> rn.RunData:
 
 
 Opener = Callable[[str], Any]  # model config name -> an open judge model (ask, identity, close)
-KappaLookup = Callable[[str], "tuple[float, str] | None"]  # judge identity -> (kappa, judge_check run id)
+KappaLookup = Callable[[str], tuple[float, str] | None]  # judge identity -> (kappa, judge_check run id)
 
 
 def find_kappa(tracking_uri: str | None) -> KappaLookup:
