@@ -31,14 +31,14 @@ def _body(argv: list[str]) -> int:
 
     outcome = run_compare(load_config(argv))
     lv = outcome.leakage
-    print(leakage.headline(outcome.comparison, lv) if lv else outcome.comparison.headline())
+    from harness.compare import judged
+
+    headline = leakage.headline(outcome.comparison, lv) if lv else outcome.comparison.headline()
+    print(f"{judged.CAUTION} | {headline}" if outcome.judge and outcome.judge.caution else headline)
     for line in lv.console_lines() if lv else []:
         print(line)
-    if outcome.judge:
-        from harness.compare import judged
-
-        for line in judged.console_lines(outcome.judge):
-            print(line)
+    for line in judged.console_lines(outcome.judge) if outcome.judge else []:
+        print(line)
     print(f"reports: {outcome.markdown} {outcome.html}; flipped items: {outcome.flips}", file=sys.stderr)
     return EXIT_OK
 

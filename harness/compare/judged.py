@@ -69,6 +69,7 @@ class JudgeView:
     kappa: float | None
     candidates: tuple[CandidateJudgement, ...]
     kappa_run: str = ""  # the judge_check run the kappa came from ('' when given or none found)
+    usage: tuple[int, int, float] = (0, 0, 0.0)  # judge requests, of them from the cache, USD
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -180,11 +181,13 @@ def judge_runs(
             views.append(CandidateJudgement(cand.run_id, cand.label, result, reasons,
                                             self_preference(weights, settings.model, base, cand)))
             out_cands.append(with_scores(cand, {j.id: j.outcome for j in result.items}))
+        u = getattr(judge, "usage", None)  # harness.judge.model.JudgeUsage: what the judging cost
+        usage = (int(u.requests), int(u.cached), float(u.cost_usd)) if u is not None else (0, 0, 0.0)
     finally:
         judge.close()
     base_out = with_scores(base, {r.id: pw.TIE for r in base.rows})
     view = JudgeView(settings.model, identity_text(identity), pw.template_hash(settings.template),
-                     settings.thresholds, settings.kappa, tuple(views), kappa_run)
+                     settings.thresholds, settings.kappa, tuple(views), kappa_run, usage)
     return base_out, out_cands, view
 
 
@@ -217,7 +220,8 @@ QUALITY_HEADER = ["candidate", "win/tie/loss", "win rate", "position consistency
 def console_lines(view: JudgeView) -> list[str]:
     """The judge's lines under the console headline."""
     out = [f"{CAUTION}: " + "; ".join(view.reasons)] if view.caution else []
-    out.append(f"judge ({MODEL_GRADED}, pairwise): {view.model} [{view.identity}], template {view.template_hash}")
+    out.append(f"judge ({MODEL_GRADED}, pairwise): {view.model} [{view.identity}], template {view.template_hash}; "
+               f"{view.usage[0]} requests ({view.usage[1]} cached), ${view.usage[2]:.4f}")
     for c in view.candidates:
         q, r = c.result.quality, c.result
         out.append(
@@ -242,7 +246,8 @@ def markdown(view: JudgeView) -> str:
         f"Weak below position consistency {t.min_position_consistency:g}, at |length bias| >= "
         f"{t.max_length_bias:g} (p < {t.alpha:g}), or judge_check kappa < {t.min_kappa:g}"
         + (f" (kappa {view.kappa:.2f}{f', judge_check run `{view.kappa_run}`' if view.kappa_run else ''})."
-           if view.kappa is not None else " (no judge_check of this judge found: kappa not applied)."),
+           if view.kappa is not None else " (no judge_check of this judge found: kappa not applied).")
+        + f" Judge requests: {view.usage[0]} ({view.usage[1]} from the cache), ${view.usage[2]:.4f}.",
         "",
         "| " + " | ".join(QUALITY_HEADER) + " |",
         "|" + "---|" * len(QUALITY_HEADER),
@@ -269,6 +274,9 @@ def to_json(view: JudgeView) -> dict[str, Any]:
         "thresholds": dataclasses.asdict(view.thresholds),
         "kappa": view.kappa,
         "kappa_run": view.kappa_run,
+        "requests": view.usage[0],
+        "cached": view.usage[1],
+        "cost_usd": view.usage[2],
         "caution": view.caution,
         "reasons": list(view.reasons),
         "warnings": list(view.warnings),
@@ -312,7 +320,8 @@ def mlflow_tags(view: JudgeView) -> dict[str, str]:
 
 def mlflow_metrics(view: JudgeView) -> dict[str, float]:
     """Per-candidate judge-quality figures (NaN ones left out), keyed like the comparison's c<i>.<metric>."""
-    out: dict[str, float] = {}
+    out: dict[str, float] = {"judge.requests": float(view.usage[0]), "judge.cached": float(view.usage[1]),
+                             "judge.cost_usd": view.usage[2]}
     for i, c in enumerate(view.candidates):
         q = c.result.quality
         figures = {

@@ -99,6 +99,7 @@ def _cfg(runs: tuple[str, str, str, Path], fake: RuleGemini, name: str, **kw: An
     base, cand, uri, tmp = runs
     return CompareConfig(
         baseline=base, candidates=[cand], tracking_uri=uri, out_dir=str(tmp / name), resamples=500,
+        primary_metric="accuracy",
         judge="pairwise", judge_model="gemini_flash",
         judge_overrides=[f"model.base_url={fake.url}", "model.concurrency=8"], **kw,
     )
@@ -189,7 +190,8 @@ def test_length_judge_is_caught_by_length_bias(
 
 def test_bad_judge_config_is_one_line(runs: tuple[str, str, str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     base, cand, uri, tmp = runs
-    args = [f"baseline={base}", f"candidates=[{cand}]", f"tracking_uri={uri}", f"out_dir={tmp / 'bad'}"]
+    args = [f"baseline={base}", f"candidates=[{cand}]", f"tracking_uri={uri}", f"out_dir={tmp / 'bad'}",
+            "primary_metric=accuracy"]
     assert compare_cli.main([*args, "judge=pairwis", "judge_model=gemini_flash"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pairwise" in err[0] and err[0].startswith("harness.compare: error:")
@@ -211,3 +213,18 @@ def test_self_preference_is_named() -> None:
     assert "self-preference" in warning and "baseline" in warning and "candidate model" not in warning
     assert self_preference("hf:google/gemma-3-270m@rev1", "gemma3_270m_judge", base, cand) != ""  # same weights
     assert self_preference("gemini:gemini-2.5-flash", "gemini_flash", base, cand) == ""
+
+
+def test_cli_leads_with_caution(
+    runs: tuple[str, str, str, Path], fake: RuleGemini, planted: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, cand, uri, _ = runs
+    fake.rule = "first"
+    code = compare_cli.main([f"baseline={base}", f"candidates=[{cand}]", f"tracking_uri={uri}", "out_dir=cmp",
+                             "primary_metric=accuracy",
+                             "judge=pairwise", "judge_model=gemini_flash", f"judge_overrides=['base_url={fake.url}']"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[0].startswith("CAUTION: weak judge | ") and "judge.win_rate" not in out[0]  # primary: accuracy
+    assert any(line.startswith("judge (model-graded, pairwise): gemini_flash") for line in out)
+    assert any("position consistency 0.00" in line for line in out)
