@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.compare import runs as rn
+from harness.compare.cost import CostClaim, cost_claim
 from harness.compare.stats import break_even_requests
 from harness.compare.verdict import (
     PREFERENCE_METRICS,
@@ -37,6 +38,7 @@ class CandidateResult:
     warnings: tuple[str, ...]
     ops: rn.Operational
     break_even_requests: float  # math.inf: never
+    cost: CostClaim | None = None  # whether "cheaper" is established (harness.compare.cost)
 
     def metric(self, name: str) -> MetricComparison:
         return next(mc for mc in self.metrics if mc.metric == name)
@@ -91,7 +93,7 @@ def compare_runs(
     """Paired comparison of each candidate with the baseline on every shared metric."""
     base_ops = rn.operational(baseline)
     per_cand: dict[str, list[MetricComparison]] = {}
-    cheaper: dict[str, bool] = {}
+    claims: dict[str, CostClaim] = {}
     ops: dict[str, rn.Operational] = {}
     for cand in candidates:
         aligned = rn.align(baseline, cand, metrics)
@@ -105,8 +107,11 @@ def compare_runs(
             compare_metric(m, aligned.baseline[m], aligned.candidate[m], rules) for m in aligned.metrics
         ]
         ops[cand.run_id] = rn.operational(cand)
-        cheaper[cand.run_id] = ops[cand.run_id].cost_per_request < base_ops.cost_per_request
-    decided = apply_holm(per_cand, rules, cheaper)
+        claims[cand.run_id] = cost_claim(
+            baseline, cand, aligned.ids, min_saving=rules.min_saving,
+            confidence=1 - rules.alpha, resamples=rules.resamples, seed=rules.seed,
+        )  # fmt: skip
+    decided = apply_holm(per_cand, rules, {run_id: claim.cheaper for run_id, claim in claims.items()})
     results = []
     for cand in candidates:
         mcs = decided[cand.run_id]
@@ -118,14 +123,17 @@ def compare_runs(
                 verdict=verdict,
                 warnings=tuple(warnings),
                 ops=ops[cand.run_id],
-                break_even_requests=_break_even(tuning_cost_usd, base_ops, ops[cand.run_id]),
+                break_even_requests=_break_even(tuning_cost_usd, base_ops, ops[cand.run_id], claims[cand.run_id]),
+                cost=claims[cand.run_id],
             )
         )
     return Comparison(baseline, base_ops, tuple(results), primary, rules, tuning_cost_usd)
 
 
-def _break_even(tuning_cost_usd: float, base: rn.Operational, cand: rn.Operational) -> float:
-    return break_even_requests(tuning_cost_usd, base.cost_per_request, cand.cost_per_request)
+def _break_even(tuning_cost_usd: float, base: rn.Operational, cand: rn.Operational, claim: CostClaim) -> float:
+    # a saving the cost claim does not establish pays nothing back: priced as no saving
+    cand_cost = cand.cost_per_request if claim.cheaper else max(cand.cost_per_request, base.cost_per_request)
+    return break_even_requests(tuning_cost_usd, base.cost_per_request, cand_cost)
 
 
 def to_json(comp: Comparison) -> dict[str, Any]:
@@ -153,6 +161,7 @@ def to_json(comp: Comparison) -> dict[str, Any]:
                     "verdict": c.verdict.value,
                     "warnings": list(c.warnings),
                     "break_even_requests": c.break_even_requests,
+                    "cost_claim": asdict(c.cost) if c.cost else None,
                     "ops": asdict(c.ops),
                     "metrics": [asdict(mc) for mc in c.metrics],
                 }

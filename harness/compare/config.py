@@ -37,6 +37,7 @@ class CompareConfig:
     power: float = 0.8
     min_n: int = 30
     max_mde: float = 0.1
+    min_saving: float = 0.10  # "cheaper" (verdict rule 3, break-even) needs this saving, shown (compare/cost.py)
     resamples: int = 2000
     seed: int = 0
     tracking_uri: str | None = None  # default: $MLFLOW_TRACKING_URI, else MLflow's default
@@ -74,6 +75,7 @@ class CompareConfig:
             power=self.power,
             min_n=self.min_n,
             max_mde=self.max_mde,
+            min_saving=self.min_saving,
             resamples=self.resamples,
             seed=self.seed,
         )

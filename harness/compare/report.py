@@ -90,7 +90,7 @@ OPS_HEADER = [
 ]  # fmt: skip
 DELTA_HEADER = [
     "candidate", "prompt tok/req", "output tok/req", "latency p50", "latency p95", "USD / 1k req",
-    "error rate", "break-even",
+    "error rate", "cheaper? (min_saving, CI, tokens)", "break-even",
 ]  # fmt: skip
 
 
@@ -121,6 +121,7 @@ def delta_rows(comp: Comparison) -> list[list[str]]:
             f"{c.ops.latency_p95 - b.latency_p95:+.3f}",
             f"{c.ops.cost_per_1k - b.cost_per_1k:+.4f}",
             f"{c.ops.error_rate - b.error_rate:+.2%}",
+            ("yes: " if c.cost.cheaper else "no: ") + c.cost.why if c.cost else "",
             format_break_even(c.break_even_requests),
         ]
         for c in comp.candidates

@@ -86,6 +86,7 @@ class RunData:
     metrics: Mapping[str, float]
     rows: tuple[ExampleRow, ...] = ()
     start_time: int = 0
+    params: Mapping[str, str] = field(default_factory=dict)  # the run's logged config (flattened)
 
     def tag(self, name: str) -> str:
         """The value of tag `harness.<name>`, or ''."""
@@ -202,6 +203,7 @@ def find_run(sel: Selector, tracking_uri: str | None, *, load_rows: bool = True)
         metrics=dict(run.data.metrics),
         rows=rows,
         start_time=int(run.info.start_time or 0),
+        params=dict(run.data.params),
     )
 
 

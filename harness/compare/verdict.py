@@ -14,7 +14,7 @@ does not show. The MDE is at Holm's strictest level, alpha / m. The rules
 
 * n < min_n                                  -> inconclusive (never "pays off")
 * significantly better (see above)           -> pays off
-* CI low > -margin and cheaper per request   -> pays off (non-inferior, cheaper)
+* CI low > -margin and established cheaper  -> pays off (non-inferior, cheaper; harness.compare.cost)
 * significantly worse (see above)            -> regression
 * otherwise, MDE <= max_mde                  -> no significant difference
 * otherwise                                  -> inconclusive (sample too small)
@@ -47,6 +47,7 @@ class VerdictRules:
     alpha: float = stats.ALPHA
     power: float = stats.POWER
     min_n: int = 30  # below this many paired examples: inconclusive
+    min_saving: float = 0.10  # "cheaper" needs at least this relative saving per request (harness.compare.cost)
     max_mde: float = 0.1  # a 'no difference' that could hide more than this is inconclusive
     resamples: int = 2000
     seed: int = 0
