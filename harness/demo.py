@@ -84,6 +84,7 @@ def _step(title: str) -> None:
 def run_demo(cfg: DemoConfig) -> int:
     """Runs the five steps; returns the process exit code (0 whatever the verdict)."""
     from harness.compare.api import run_compare
+    from harness.compare.cli import console_lines
     from harness.compare.config import CompareConfig
     from harness.config.load import compose_run
     from harness.run.runner import evaluate
@@ -123,14 +124,14 @@ def run_demo(cfg: DemoConfig) -> int:
         baseline=str(base0.mlflow_run_id), candidates=[str(basek.mlflow_run_id), str(tuned0.mlflow_run_id)],
         margin=cfg.margin, min_n=cfg.min_n, tuning_cost_usd=tuned.cost_usd, tracking_uri=uri,
     ))
-    print(outcome.comparison.headline())
+    print("\n".join(console_lines(outcome)))
     print(f"reports: {outcome.markdown}  {outcome.html}")
     # the honest question: does the tuned model beat just prompting the base, and when does tuning pay back?
     versus_prompting = run_compare(CompareConfig(
         baseline=str(basek.mlflow_run_id), candidates=[str(tuned0.mlflow_run_id)],
         margin=cfg.margin, min_n=cfg.min_n, tuning_cost_usd=tuned.cost_usd, tracking_uri=uri,
     ))
-    print(versus_prompting.comparison.headline())
+    print("\n".join(console_lines(versus_prompting)))
     print(f"reports: {versus_prompting.markdown}  {versus_prompting.html}")
     _print_flips(versus_prompting)
     steps.append(("compare", time.perf_counter() - t0 - sum(t for _, t in steps)))

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from harness.core.entry import EXIT_OK, run_entry
+
+if TYPE_CHECKING:
+    from harness.compare.api import CompareOutcome
 
 HELP = """usage: python -m harness.compare baseline=RUN candidates=[RUN,...] [task=NAME] [key=value ...]
 
@@ -27,20 +31,23 @@ def _body(argv: list[str]) -> int:
     from harness.compare.config import load_config
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    from harness.compare import leakage
-
     outcome = run_compare(load_config(argv))
-    lv = outcome.leakage
-    from harness.compare import judged
-
-    headline = leakage.headline(outcome.comparison, lv) if lv else outcome.comparison.headline()
-    print(f"{judged.CAUTION} | {headline}" if outcome.judge and outcome.judge.caution else headline)
-    for line in lv.console_lines() if lv else []:
-        print(line)
-    for line in judged.console_lines(outcome.judge) if outcome.judge else []:
+    for line in console_lines(outcome):
         print(line)
     print(f"reports: {outcome.markdown} {outcome.html}; flipped items: {outcome.flips}", file=sys.stderr)
     return EXIT_OK
+
+
+def console_lines(outcome: CompareOutcome) -> list[str]:
+    """What a comparison prints: the headline (with any CAUTION), the verdicts on all and clean items, the judge."""
+    from harness.compare import judged, leakage
+
+    lv = outcome.leakage
+    headline = leakage.headline(outcome.comparison, lv) if lv else outcome.comparison.headline()
+    lines = [f"{judged.CAUTION} | {headline}" if outcome.judge and outcome.judge.caution else headline]
+    lines += lv.console_lines() if lv else []
+    lines += judged.console_lines(outcome.judge) if outcome.judge else []
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,6 +37,8 @@ def test_demo_runs_end_to_end_at_a_tiny_size(
     assert "demo_tiny_lora (lora)" in out and " vs gemma3_270m 1-shot (base)" in out
     assert "steps: base zero-shot" in out and "compare" in out.split("steps:")[1]
     assert "all flipped items:" in out
+    # the verdicts on all items and on the clean subset, as `python -m harness.compare` prints them
+    assert out.count("clean subset") >= 3 and "all items" in out
     reports = sorted((tmp_path / "results" / "compare").glob("*/report.md"))
     assert len(reports) == 2 and all("## Flipped examples" in r.read_text(encoding="utf-8") for r in reports)
 
