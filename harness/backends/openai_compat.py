@@ -64,21 +64,7 @@ def chat_kwargs(model_id: str, req: Request) -> dict[str, Any]:
     messages = ([{"role": "system", "content": req.system}] if req.system else []) + [
         {"role": "user", "content": req.prompt}
     ]
-    kw: dict[str, Any] = {
-        "model": model_id,
-        "messages": messages,
-        "temperature": p.temperature,
-        "max_tokens": p.max_new_tokens,
-        "n": p.n,
-    }
-    if p.top_p is not None:
-        kw["top_p"] = p.top_p
-    if p.stop:
-        kw["stop"] = list(p.stop)
-    if p.seed is not None:
-        kw["seed"] = p.seed
-    if p.top_k is not None:  # not in OpenAI's API; vLLM and llama.cpp read it from the body
-        kw["extra_body"] = {"top_k": p.top_k}
+    kw: dict[str, Any] = {"model": model_id, "messages": messages, **completions.sampling_kwargs(p)}
     if p.json_schema:
         schema = json.loads(p.json_schema)
         kw["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}

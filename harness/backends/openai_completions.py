@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.core.records import BackendError, ErrorKind, Request, Response
+from harness.core.records import BackendError, ErrorKind, GenerationParams, Request, Response
 
 ENDPOINTS = ("chat", "completions")
 
@@ -29,16 +29,9 @@ def render(req: Request) -> str:
     return f"{req.system}\n\n{req.prompt}" if req.system else req.prompt
 
 
-def completion_kwargs(model_id: str, req: Request) -> dict[str, Any]:
-    """A generation request -> keyword arguments of `completions.create`."""
-    p = req.params
-    kw: dict[str, Any] = {
-        "model": model_id,
-        "prompt": render(req),
-        "temperature": p.temperature,
-        "max_tokens": p.max_new_tokens,
-        "n": p.n,
-    }
+def sampling_kwargs(p: GenerationParams) -> dict[str, Any]:
+    """The sampling options both OpenAI endpoints (chat and completions) take, set only when given."""
+    kw: dict[str, Any] = {"temperature": p.temperature, "max_tokens": p.max_new_tokens, "n": p.n}
     if p.top_p is not None:
         kw["top_p"] = p.top_p
     if p.stop:
@@ -48,6 +41,11 @@ def completion_kwargs(model_id: str, req: Request) -> dict[str, Any]:
     if p.top_k is not None:  # not in OpenAI's API; vLLM and llama.cpp read it from the body
         kw["extra_body"] = {"top_k": p.top_k}
     return kw
+
+
+def completion_kwargs(model_id: str, req: Request) -> dict[str, Any]:
+    """A generation request -> keyword arguments of `completions.create`."""
+    return {"model": model_id, "prompt": render(req), **sampling_kwargs(req.params)}
 
 
 def choice_kwargs(model_id: str, req: Request) -> dict[str, Any]:
