@@ -141,6 +141,26 @@ class GenerationConfig:
 
 
 @dataclass
+class JudgeConfig:
+    """The pointwise judge of a task (`judge` in task.scorers; docs/judges.md).
+
+    The judge is any model config; it sees the task's input, the output to
+    grade and (reference-guided) the reference, under the rubric, and answers
+    with one grade of `grades` (worst first) and a rationale.
+    """
+
+    model: str = ""  # a conf/model/ name (gemini_flash, gemma3_270m, ...); required when the judge runs
+    model_overrides: list[str] = field(default_factory=list)  # e.g. ['base_url=http://...'] for the judge model
+    rubric: str = "The output is correct, complete and faithful to the input."  # what a good output is
+    template: str = ""  # a Jinja template file in the task's assets folder; '' = the built-in prompt
+    reference: bool = True  # show the reference answer (reference-guided); false: reference-free
+    grades: list[str] = field(default_factory=lambda: ["fail", "pass"])  # the scale, worst first
+    retries: int = 2  # re-asks of an unparsable reply, same prompt (docs/judges.md)
+    max_new_tokens: int = 128
+    temperature: float = 0.0
+
+
+@dataclass
 class TaskConfig:
     """Fields every task has; each kind extends it."""
 
@@ -159,6 +179,7 @@ class TaskConfig:
     # raw label value as written in the data (0, 1, "pos", ...) -> the name scorers and templates see;
     # applied to every reference when the data is read (harness.data.samples.map_labels)
     label_map: dict[Any, str] = field(default_factory=dict)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)  # used when task.scorers names `judge`
 
 
 @dataclass

@@ -31,6 +31,7 @@ def register() -> None:
     """Idempotent: storing the same node twice replaces it."""
     cs = ConfigStore.instance()
     cs.store(name="run_schema", node=s.RunConfig)
+    cs.store(group="schema", name="judge", node=s.JudgeConfig)  # conf/judge_scale/ presets extend it
     for name, node in TASK_SCHEMAS.items():
         cs.store(group="schema/task", name=name, node=node)
     for name, model_node in MODEL_SCHEMAS.items():

@@ -24,6 +24,7 @@ PLUGIN_MODULES: tuple[str, ...] = (
     "harness.backends.openai_compat",
     "harness.kinds.code",
     "harness.scorers.code",
+    "harness.judge.pointwise",  # the `judge` scorer (a model as grader); the judge package sits above run
 )
 
 _loaded = False

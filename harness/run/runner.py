@@ -29,7 +29,16 @@ from harness.run.cache import ResponseCache
 from harness.run.generation import generate_all
 from harness.run.plugins import load_plugins
 from harness.run.results import mark_complete, new_output_dir, print_summary, write_json, write_jsonl
-from harness.scorers.base import CORPUS_METRICS, SCORERS, CorpusFn, ScoreInput, ScorerFn, ScoringContext, preload
+from harness.scorers.base import (
+    CORPUS_METRICS,
+    SCORER_HOOKS,
+    SCORERS,
+    CorpusFn,
+    ScoreInput,
+    ScorerFn,
+    ScoringContext,
+    preload,
+)
 from harness.tracking.genai import EvalRecord, record_genai
 from harness.tracking.recorder import Tracker, flatten, git_commit
 
@@ -44,6 +53,7 @@ def evaluate(cfg: RunConfig, *, quiet: bool = False) -> RunResult:
     kind = KINDS.get(task.kind, "task.kind")
     plugin = BACKENDS.get(model.backend, "model.backend")
     scorer_fns, corpus_fns = resolve_scorers(task.scorers)
+    check_scorers(scorer_fns, task)  # e.g. the judge: its scale, template and model, before any model work
     if kind.needs_code_execution(task) and not cfg.allow_code_execution:
         raise ConfigError(
             f"task {task.name!r} runs model-written code; it runs only in the sandbox and only when you add "
@@ -124,7 +134,7 @@ def _run(
     for thread in filter(None, importing):
         thread.join()  # a wait here (imports slower than generation) counts as scoring time
     items = [ScoreInput(s, r) for s, r in zip(samples, responses, strict=True)]
-    ctx = ScoringContext(allow_code_execution=cfg.allow_code_execution)
+    ctx = ScoringContext(allow_code_execution=cfg.allow_code_execution, run=cfg)
     scores = merge_scores([fn(items, task, ctx) for fn in scorer_fns.values()], len(items))
     costs = [aggregate.cost_usd(r, model.prices) for r in responses]
     examples = tuple(
@@ -173,6 +183,7 @@ def _run(
         t_track = time.perf_counter()
         tracker.log_metrics({**result.flat_metrics(), **timing})
         scoring = {f"harness.scoring.{k}": v for k, v in kind.run_params(items, task).items()}
+        scoring.update(scorer_tags(scorer_fns, task, ctx))  # e.g. harness.judge.identity, .template_hash
         tracker.log_tags({"harness.status": "failed" if failed else "complete", **scoring})
         tracker.log_artifacts(
             [out_dir / "predictions.jsonl", out_dir / "metrics.json", out_dir / "config.yaml", *artifacts]
@@ -227,6 +238,24 @@ def resolve_scorers(names: Sequence[str]) -> tuple[dict[str, ScorerFn], dict[str
                 f"unknown scorer {name!r} at task.scorers{suggest(name, known)}; known: {', '.join(known)}"
             )
     return per, corpus
+
+
+def check_scorers(scorer_fns: dict[str, ScorerFn], task: Any) -> None:
+    """The config checks of scorers that declared one (SCORER_HOOKS), before data and models load."""
+    for name in scorer_fns:
+        hook = SCORER_HOOKS.get(name).check if name in SCORER_HOOKS else None
+        if hook:
+            hook(task)
+
+
+def scorer_tags(scorer_fns: dict[str, ScorerFn], task: Any, ctx: ScoringContext) -> dict[str, str]:
+    """The MLflow tags of scorers that declared some (SCORER_HOOKS)."""
+    tags: dict[str, str] = {}
+    for name in scorer_fns:
+        hook = SCORER_HOOKS.get(name).run_tags if name in SCORER_HOOKS else None
+        if hook:
+            tags.update(hook(task, ctx))
+    return tags
 
 
 def merge_scores(batches: Sequence[Sequence[Score]], n: int) -> list[Score]:

@@ -33,6 +33,9 @@ class ScoringContext:
 
     allow_code_execution: bool = False
     workers: int = 2
+    # the run's RunConfig, for a scorer that asks a model (the judge): it goes through the run's
+    # response cache, retry policy and chunk size; None outside a run (defaults apply)
+    run: Any = None
 
 
 ScorerFn = Callable[[Sequence[ScoreInput], Any, ScoringContext], list[Score]]
@@ -43,6 +46,22 @@ CorpusFn = Callable[[Sequence[ScoreInput], Sequence[Score], Any], dict[str, floa
 ResampledFn = Callable[[Sequence[ScoreInput], Sequence[Score], Any, Any], dict[str, Any]]
 
 SCORERS: Registry[ScorerFn] = Registry("scorer")
+
+
+@dataclass(frozen=True)
+class ScorerHooks:
+    """Optional run-level hooks of a scorer, registered under the scorer's own name in SCORER_HOOKS.
+
+    `check(task)` runs before data and models load (a config mistake costs no
+    generation); `run_tags(task, ctx)` gives MLflow tags for the run (the
+    judge's model identity and template hash).
+    """
+
+    check: Callable[[Any], None] | None = None
+    run_tags: Callable[[Any, ScoringContext], dict[str, str]] | None = None
+
+
+SCORER_HOOKS: Registry[ScorerHooks] = Registry("scorer hooks")  # same names as SCORERS
 CORPUS_METRICS: Registry[CorpusFn] = Registry("corpus metric")
 CORPUS_RESAMPLED: Registry[ResampledFn] = Registry("resampled corpus metric")  # same names as CORPUS_METRICS
 
