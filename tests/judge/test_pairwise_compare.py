@@ -121,7 +121,11 @@ def _judge(fake: RuleGemini, rule: str, cfg: CompareConfig) -> CompareOutcome:
 
 def test_fair_judge_end_to_end(runs: tuple[str, str, str, Path], fake: RuleGemini, planted: None) -> None:
     out = _judge(fake, "fair", _cfg(runs, fake, "fair"))
-    assert len(fake.judge_prompts) == 2 * N  # both orders of every item
+    # both orders of every item; on items 0-19 both outputs are the reference, so the two orders are one
+    # prompt, sent once (the cache is content-addressed): 2 * 40 - 20 distinct requests
+    assert len(fake.judge_prompts) == len(set(fake.judge_prompts)) == 2 * N - 20
+    shown = {_SLOTS.search(p).groups() for p in fake.judge_prompts}  # type: ignore[union-attr]
+    assert {("a much longer wrong answer", "label25"), ("label25", "a much longer wrong answer")} <= shown
     jv = out.judge
     assert jv is not None and not jv.caution
     cj = jv.candidates[0]
