@@ -54,13 +54,13 @@ def run_compare(cfg: CompareConfig, now: datetime | None = None, judge_opener: O
 
     judging = cfg.judge_settings()  # a bad judge key fails before any run is read
     base, cands = load_runs(cfg)
-    jv = None
-    if judging:
-        base, cands, jv = judged.judge_runs(judging, base, cands, judge_opener or default_opener(cfg),
-                                            judged.find_kappa(cfg.tracking_uri))
     primary = cfg.primary_metric or base.tag("primary_metric")
     if not primary:
         raise ConfigError(f"compare: set primary_metric=...; run {base.run_id} has no harness.primary_metric tag")
+    jv = None
+    if judging:  # after every check that needs no judge: judging can take a while
+        base, cands, jv = judged.judge_runs(judging, base, cands, judge_opener or default_opener(cfg),
+                                            judged.find_kappa(cfg.tracking_uri))
     comp = compare_runs(base, cands, primary, cfg.rules(), cfg.tuning_cost_usd, cfg.metrics or None)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S-%f")
     out = Path(cfg.out_dir) / stamp
