@@ -13,6 +13,7 @@ code       HumanEval-X languages, program assembly, pass@k, and the sandbox
 tracking   MLflow runs
 run        the run loop behind `python -m harness`
 judge      model-graded evaluation: the `judge` scorer, judge models, `python -m harness.judge_check`, pairwise
+sync       replays MLflow writes runs kept on disk while the tracking server was down
 tune       local PEFT tuning and Gemini tuning jobs (`python -m harness.tune`)
 compare    paired statistics and verdicts (`python -m harness.compare`)
 gate       release gates for CI (`python -m harness.gate`)

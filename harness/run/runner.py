@@ -40,6 +40,8 @@ from harness.scorers.base import (
     preload,
 )
 from harness.tracking.genai import EvalRecord, record_genai
+from harness.tracking.journal import PENDING_DIR
+from harness.tracking.pending import replay_before_run
 from harness.tracking.recorder import Tracker, flatten, git_commit
 
 log = logging.getLogger(__name__)
@@ -75,8 +77,10 @@ def evaluate(cfg: RunConfig, *, quiet: bool = False) -> RunResult:
 
     # the cache opens first: an unreadable cache file must not leave an MLflow run RUNNING behind
     cache = ResponseCache(Path(cfg.cache.path)) if cfg.cache.enabled else None
-    tracker = Tracker(cfg.tracking) if cfg.tracking.enabled else None
+    # a tracking server lost mid-run: the run goes on, its MLflow writes wait in <results_dir>/.mlflow-pending
+    tracker = Tracker(cfg.tracking, Path(cfg.results_dir) / PENDING_DIR) if cfg.tracking.enabled else None
     if tracker:
+        replay_before_run(Path(cfg.results_dir), tracker.uri, quiet)  # earlier runs' pending writes, if any
         tracker.start(f"{task.name}/{model.name}", flatten(asdict(cfg)),
                       {**_tags(cfg, identity, data.fingerprint), **leakage.tags(audit[0])})
     try:
@@ -150,6 +154,8 @@ def _run(
 
     t_write = time.perf_counter()
     out_dir = new_output_dir(cfg.results_dir, task.name, model.name)
+    if tracker:
+        tracker.attach_results(out_dir)  # marked MLFLOW_PENDING if the tracking server is lost
     result = RunResult(
         task.name,
         model.name,
@@ -318,8 +324,13 @@ def _tags(cfg: RunConfig, identity: BackendIdentity, fingerprint: str) -> dict[s
 
 
 def _write_config(path: Path, cfg: RunConfig) -> None:
+    from dataclasses import replace
+
     from omegaconf import OmegaConf
 
     from harness.run.results import write_atomic
+    from harness.tracking.journal import redact_uri
 
+    if cfg.tracking.uri:  # a password in the tracking URI stays out of results/ and the artifact
+        cfg = replace(cfg, tracking=replace(cfg.tracking, uri=redact_uri(cfg.tracking.uri)))
     write_atomic(path, OmegaConf.to_yaml(OmegaConf.structured(cfg)))

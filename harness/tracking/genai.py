@@ -5,6 +5,8 @@ artifacts are logged. Each piece is best effort: a failure never fails the
 evaluation (results/ is already written), but it is never silent either:
 one console line `harness: warning: ...` and the run tag
 `harness.missing=<pieces>`, so a FINISHED run with a missing piece says so.
+Each piece is one write through `Tracker.write`, so while the tracking
+server is down it waits in the run's journal like every other write.
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.core.records import ExampleResult
-from harness.tracking.prompts import register_template
+from harness.tracking.prompts import PromptLink
 from harness.tracking.recorder import Tracker, first_line
-from harness.tracking.traces import TraceContext, log_traces
+from harness.tracking.traces import TraceContext, TracesWrite
 
 DATASET_SOURCE_TYPES = {"local": "local", "hub": "hugging_face", "mlflow": "mlflow_evaluation_dataset"}
 
@@ -72,37 +74,55 @@ def dataset_source(path: str) -> tuple[str, dict[str, str]]:
 
 def dataset_input(task: Any, fingerprint: str, n: int) -> Any:
     """The run's test data as an MLflow dataset input: digest = the harness's data fingerprint."""
-    from mlflow.entities import Dataset, DatasetInput, InputTag
+    return DatasetWrite.of(task, fingerprint, n).entity()
 
-    data = task.data
-    source_type, source = dataset_source(data.path)
-    if source_type == DATASET_SOURCE_TYPES["hub"]:
-        source.update(split=data.test_split, **({"config_name": data.name} if data.name else {}))
-    columns = {"input": data.input_field, "target": data.target_field, "id": data.id_field}
-    dataset = Dataset(
-        name=f"{task.name}-test",
-        digest=fingerprint,
-        source_type=source_type,
-        source=json.dumps(source),
-        schema=json.dumps({"harness_columns": columns}),
-        profile=json.dumps({"num_rows": n, "limit": task.limit}),
-    )
-    return DatasetInput(dataset, tags=[InputTag("mlflow.data.context", "eval")])
+
+@dataclass(frozen=True)
+class DatasetWrite:
+    """The run's dataset input (MLflow reuses a dataset and an input link it already has)."""
+
+    fields: tuple[tuple[str, str], ...]  # Dataset(name, digest, source_type, source, schema, profile)
+    kind: str = "dataset"
+
+    @classmethod
+    def of(cls, task: Any, fingerprint: str, n: int) -> DatasetWrite:
+        data = task.data
+        source_type, source = dataset_source(data.path)
+        if source_type == DATASET_SOURCE_TYPES["hub"]:
+            source.update(split=data.test_split, **({"config_name": data.name} if data.name else {}))
+        columns = {"input": data.input_field, "target": data.target_field, "id": data.id_field}
+        return cls((
+            ("name", f"{task.name}-test"),
+            ("digest", fingerprint),
+            ("source_type", source_type),
+            ("source", json.dumps(source)),
+            ("schema", json.dumps({"harness_columns": columns})),
+            ("profile", json.dumps({"num_rows": n, "limit": task.limit})),
+        ))
+
+    def entity(self) -> Any:
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        return DatasetInput(Dataset(**dict(self.fields)), tags=[InputTag("mlflow.data.context", "eval")])
+
+    def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
+        client.log_inputs(run_id, datasets=[self.entity()])
+        return {}
+
+    def encode(self, files: Path) -> dict[str, Any]:
+        return {"fields": dict(self.fields)}
+
+    @classmethod
+    def decode(cls, data: Mapping[str, Any], files: Path) -> DatasetWrite:
+        return cls(tuple((str(k), str(v)) for k, v in data["fields"].items()))
 
 
 def _dataset(tracker: Tracker, rec: EvalRecord) -> dict[str, str]:
-    assert tracker.run_id
-    tracker.client.log_inputs(tracker.run_id, datasets=[dataset_input(rec.task, rec.fingerprint, len(rec.examples))])
-    return {}
+    return tracker.write(DatasetWrite.of(rec.task, rec.fingerprint, len(rec.examples)))
 
 
 def _prompt(tracker: Tracker, rec: EvalRecord) -> dict[str, str]:
-    assert tracker.run_id
-    version = register_template(tracker.client, tracker.uri, rec.task)
-    # the run tag MLflow's UI reads for a run's prompts; set here because
-    # `MlflowClient.link_prompt_version_to_run` writes through the process-global store
-    linked = json.dumps([{"name": version.name, "version": str(version.version)}])
-    return {"mlflow.linkedPrompts": linked, "harness.prompt": f"prompts:/{version.name}/{version.version}"}
+    return tracker.write(PromptLink.of(rec.task))
 
 
 def _traces(tracker: Tracker, rec: EvalRecord) -> dict[str, str]:
@@ -122,7 +142,8 @@ def _traces(tracker: Tracker, rec: EvalRecord) -> dict[str, str]:
         start_ns=now - int((rec.generate_s + rec.score_s) * 1e9),
         score_share_ns=int(rec.score_s * 1e9 / n),
     )
-    ids = log_traces(tracker.client, rec.examples, ctx)
-    return {"harness.traces": str(len(ids))}
+    write = TracesWrite.of(rec.examples, ctx)
+    tracker.write(write)
+    return {"harness.traces": str(len(write.traces))}
 
 

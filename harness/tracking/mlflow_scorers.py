@@ -32,8 +32,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.core.records import Response, Sample
-from harness.tracking.recorder import mlflow_metric_name
 from harness.tracking.traces import EXPECTATION
+from harness.tracking.writes import mlflow_metric_name
 
 SCORER_MODULES = tuple(f"harness.scorers.{m}" for m in ("classification", "summarization", "json_output", "code"))
 

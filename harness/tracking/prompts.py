@@ -11,7 +11,11 @@ whether the prompt changed.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from harness.data.prompts import assets_dir
@@ -35,26 +39,60 @@ def template_content(task: Any) -> str | list[dict[str, str]]:
 
 
 def content_hash(content: str | list[dict[str, str]]) -> str:
-    import json
-
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def register_template(client: Any, uri: str, task: Any) -> Any:
+@dataclass(frozen=True)
+class PromptLink:
+    """The run's write for its prompt: register the template (if changed) and link the run to the version.
+
+    Safe to apply twice: an unchanged template reuses the latest version.
+    """
+
+    name: str
+    content: str | list[dict[str, str]]
+    digest: str
+    message: str
+    tags: tuple[tuple[str, str], ...]
+    kind: str = "prompt"
+
+    @classmethod
+    def of(cls, task: Any) -> PromptLink:
+        content = template_content(task)
+        return cls(prompt_name(task), content, content_hash(content), f"{task.template} of task {task.name}",
+                   ((CONTENT_TAG, content_hash(content)), ("harness.task", task.name),
+                    ("harness.template", task.template)))
+
+    def register(self, client: Any) -> Any:
+        """The PromptVersion for this content: the latest one if unchanged, else a new one."""
+        with store_lock(client.tracking_uri):  # two cells starting together must not both add a version
+            latest = _latest(client, self.name)
+            if latest is not None and latest.tags.get(CONTENT_TAG) == self.digest:
+                return latest
+            return client.register_prompt(name=self.name, template=self.content, commit_message=self.message,
+                                          tags=dict(self.tags))
+
+    def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
+        """Registers; returns the run tags that link it (the caller logs them with the run's other tags)."""
+        version = self.register(client)
+        # the run tag MLflow's UI reads for a run's prompts; set by the caller because
+        # `MlflowClient.link_prompt_version_to_run` writes through the process-global store
+        linked = json.dumps([{"name": version.name, "version": str(version.version)}])
+        return {"mlflow.linkedPrompts": linked, "harness.prompt": f"prompts:/{version.name}/{version.version}"}
+
+    def encode(self, files: Path) -> dict[str, Any]:
+        return {"name": self.name, "content": self.content, "digest": self.digest, "message": self.message,
+                "tags": [list(kv) for kv in self.tags]}
+
+    @classmethod
+    def decode(cls, data: Mapping[str, Any], files: Path) -> PromptLink:
+        return cls(data["name"], data["content"], data["digest"], data["message"],
+                   tuple((str(k), str(v)) for k, v in data["tags"]))
+
+
+def register_template(client: Any, task: Any) -> Any:
     """The PromptVersion for this task's template: the latest one if unchanged, else a new one."""
-    name = prompt_name(task)
-    content = template_content(task)
-    digest = content_hash(content)
-    with store_lock(uri):  # two cells starting together must not both add a version
-        latest = _latest(client, name)
-        if latest is not None and latest.tags.get(CONTENT_TAG) == digest:
-            return latest
-        return client.register_prompt(
-            name=name,
-            template=content,
-            commit_message=f"{task.template} of task {task.name}",
-            tags={CONTENT_TAG: digest, "harness.task": task.name, "harness.template": task.template},
-        )
+    return PromptLink.of(task).register(client)
 
 
 def _latest(client: Any, name: str) -> Any:

@@ -11,6 +11,12 @@ and `harness.host`: hostname, boot id and PID namespace). When a cell starts,
 its earlier runs still RUNNING whose owner is provably gone from this host
 are marked KILLED (tag `harness.status=killed`), so a SIGKILLed attempt does
 not look like a run in progress forever. Runs of other hosts are left alone.
+
+Given a `pending_dir` (the run loop passes `<results_dir>/.mlflow-pending`),
+a tracking server lost mid-run does not fail the run: from the first write
+it did not take, the run's writes go to a journal on disk (journal.py), one
+console line says so and how to replay them (`python -m harness.sync`).
+The healthy path makes the same calls as without one.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import logging
 import os
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +36,8 @@ from harness.config.schema import TrackingConfig
 from harness.core.errors import ConfigError
 from harness.core.paths import ROOT
 from harness.core.testpoint import pause
+from harness.tracking.journal import Header, Journal, Write, redact_uri, scrub, server_lost, utc_now
+from harness.tracking.writes import Artifacts, End, Metrics, Params, Table, Tags
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +66,6 @@ def artifact_location(uri: str) -> str | None:
     return (db.parent / "mlartifacts").as_uri()
 
 
-def mlflow_metric_name(name: str) -> str:
-    """MLflow allows only [A-Za-z0-9_.- :/] in metric names: `pass@10` is logged as `pass_at_10`."""
-    return name.replace("@", "_at_")
-
-
 def git_commit() -> str:
     try:
         out = subprocess.run(
@@ -86,7 +90,7 @@ def flatten(obj: Any, prefix: str = "") -> dict[str, str]:
 class Tracker:
     """One MLflow run for one (task, model) cell."""
 
-    def __init__(self, cfg: TrackingConfig) -> None:
+    def __init__(self, cfg: TrackingConfig, pending_dir: Path | None = None) -> None:
         from mlflow.exceptions import MlflowException
         from mlflow.tracking import MlflowClient
 
@@ -101,6 +105,9 @@ class Tracker:
             raise ConfigError(f"tracking.uri={self.uri!r} is not a store MLflow can use: {first_line(exc)}") from None
         self.run_id: str | None = None
         self.experiment_id: str | None = None
+        self._pending_dir = pending_dir  # None: a lost server fails the run, as before
+        self._journal: Journal | None = None
+        self._results: Path | None = None
 
     @property
     def client(self) -> Any:
@@ -127,7 +134,6 @@ class Tracker:
             return str(exp.experiment_id)
 
     def start(self, run_name: str, params: Mapping[str, str], tags: Mapping[str, str]) -> str:
-        from mlflow.entities import Param
         from mlflow.exceptions import MlflowException
 
         try:
@@ -142,58 +148,84 @@ class Tracker:
         self.run_id = str(run.info.run_id)
         self.experiment_id = exp_id
         pause("tracking.start")
-        items = [Param(k, v) for k, v in sorted(params.items())]
-        for start in range(0, len(items), 100):  # log_batch accepts 100 params per call
-            self._client.log_batch(self.run_id, params=items[start : start + 100])
+        self.write(Params.of({k: scrub(v, self.uri) for k, v in params.items()}))  # tracking.uri: no password
         return self.run_id
 
-    def log_metrics(self, metrics: Mapping[str, float]) -> None:
-        import math
+    @property
+    def journal(self) -> Journal | None:
+        """The journal this run's writes go to since its tracking server was lost; None while it answers."""
+        return self._journal
 
-        from mlflow.entities import Metric
+    def write(self, write: Write) -> dict[str, str]:
+        """Apply one write to the run's store; returns the run tags it produced.
 
+        With a `pending_dir`, a write a lost tracking server did not take, and
+        every write after it, is journalled on disk instead (no more round
+        trips to a dead server); then the return is {} and the write's tags
+        are set by its replay.
+        """
         assert self.run_id
-        items = [
-            Metric(mlflow_metric_name(k), float(v), 0, 0)
-            for k, v in sorted(metrics.items())
-            if not math.isnan(float(v))
-        ]
-        for start in range(0, len(items), 1000):
-            self._client.log_batch(self.run_id, metrics=items[start : start + 1000])
+        if self._journal is not None:
+            self._journal.append(write)
+            return {}
+        try:
+            return write.apply(self._client, self.run_id, False)
+        except Exception as exc:
+            if self._pending_dir is None or not server_lost(self.uri, exc):
+                raise
+            self._go_offline(exc)
+            assert self._journal is not None
+            self._journal.append(write)
+            return {}
+
+    def _go_offline(self, exc: Exception) -> None:
+        assert self.run_id and self._pending_dir is not None
+        folder = self._pending_dir / self.run_id
+        error = scrub(first_line(exc), self.uri)
+        header = Header(self.run_id, self.experiment_id or "", redact_uri(self.uri), utc_now(), error, os.getpid())
+        self._journal = Journal.create(folder, header)
+        if self._results is not None:
+            self._journal.note_results(self._results, self.replay_hint())
+        print(f"harness: warning: lost the MLflow tracking server {redact_uri(self.uri)} ({error}); "
+              f"run {self.run_id} goes on and keeps its MLflow writes in {folder}; when the server is back: "
+              f"{self.replay_hint()}", file=sys.stderr, flush=True)
+
+    def replay_hint(self) -> str:
+        """The command that replays this run's journal."""
+        assert self._pending_dir is not None
+        return f"python -m harness.sync results_dir={self._pending_dir.parent}"
+
+    def attach_results(self, folder: Path) -> None:
+        """The run's results folder: marked `MLFLOW_PENDING` if (or once) its writes wait on disk."""
+        self._results = folder
+        if self._journal is not None and self._pending_dir is not None:
+            self._journal.note_results(folder, self.replay_hint())
+
+    def log_metrics(self, metrics: Mapping[str, float]) -> None:
+        self.write(Metrics.of(metrics))
 
     def log_tags(self, tags: Mapping[str, str]) -> None:
-        from mlflow.entities import RunTag
-
-        assert self.run_id
-        self._client.log_batch(self.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        self.write(Tags.of(tags))
 
     def log_artifacts(self, files: Sequence[Path]) -> None:
-        assert self.run_id
-        for path in files:
-            pause("tracking.log")
-            self._client.log_artifact(self.run_id, str(path))
+        self.write(Artifacts(tuple(files)))
 
     def log_table(self, rows: Sequence[Mapping[str, Any]], name: str = "eval_results.json") -> None:
         """The per-example table the MLflow UI's evaluation view compares across runs."""
         if not rows or not self._cfg.log_table:
             return
-        import pandas as pd
-
-        assert self.run_id
-        frame = pd.DataFrame([{k: _cell(v) for k, v in row.items()} for row in rows])
-        self._client.log_table(self.run_id, data=frame, artifact_file=name)
+        self.write(Table(tuple({k: _cell(v) for k, v in row.items()} for row in rows), name))
 
     def finish(self) -> None:
         assert self.run_id
         pause("tracking.finish")
-        self._client.set_terminated(self.run_id, "FINISHED")
+        self.write(End("FINISHED"))
 
     def fail(self, reason: str) -> None:
         if self.run_id is None:
             return
         try:
-            self._client.set_tag(self.run_id, "harness.failure", reason[:_PARAM_LIMIT])
-            self._client.set_terminated(self.run_id, "FAILED")
+            self.write(End("FAILED", reason[:_PARAM_LIMIT]))
         except Exception:  # the store itself may be what failed; never mask the original error
             log.exception("could not mark MLflow run %s FAILED", self.run_id)
 

@@ -27,6 +27,7 @@ import json
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from harness.core.records import ExampleResult
@@ -52,18 +53,74 @@ class TraceContext:
 
 def log_traces(client: Any, examples: Sequence[ExampleResult], ctx: TraceContext) -> list[str]:
     """Write one trace per example; returns the trace ids. Raises whatever the store raises."""
-    from mlflow.tracing.client import TracingClient
+    write = TracesWrite.of(examples, ctx)
+    write.apply(client, ctx.run_id, False)
+    return write.trace_ids()
 
-    tracing = TracingClient(tracking_uri=client.tracking_uri)
-    rng = random.Random()  # ids only need to be unique; not seeded, two runs must not collide
-    built = [build_trace(ex, ctx, rng) for ex in examples]
-    if not start_traces_in_one_transaction(tracing.store, ctx.experiment_id, [info for info, _ in built]):
-        for info, _ in built:
-            tracing.start_trace(info)
-    spans = [span for _, trace_spans in built for span in trace_spans]
-    for start in range(0, len(spans), 3000):  # bounded request size for a tracking server
-        tracing.log_spans(ctx.experiment_id, spans[start : start + 3000])
-    return [info.trace_id for info, _ in built]
+
+@dataclass(frozen=True)
+class TracesWrite:
+    """A run's traces as one write: the trace infos (assessments included) and their spans.
+
+    Built once, so a replay writes the very trace ids the run made; on a
+    replay, traces already in the store (an earlier attempt got that far) are
+    not started again, and spans are upserted by MLflow, so nothing doubles.
+    """
+
+    experiment_id: str
+    traces: tuple[tuple[Any, tuple[Any, ...]], ...]  # (TraceInfo, its spans)
+    kind: str = "traces"
+
+    @classmethod
+    def of(cls, examples: Sequence[ExampleResult], ctx: TraceContext) -> TracesWrite:
+        rng = random.Random()  # ids only need to be unique; not seeded, two runs must not collide
+        built = (build_trace(ex, ctx, rng) for ex in examples)
+        return cls(ctx.experiment_id, tuple((info, tuple(spans)) for info, spans in built))
+
+    def trace_ids(self) -> list[str]:
+        return [info.trace_id for info, _ in self.traces]
+
+    def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
+        from mlflow.tracing.client import TracingClient
+
+        tracing = TracingClient(tracking_uri=client.tracking_uri)
+        infos = [info for info, _ in self.traces]
+        if replay:
+            have = stored_trace_ids(client, self.experiment_id, run_id)
+            infos = [info for info in infos if info.trace_id not in have]
+        if not start_traces_in_one_transaction(tracing.store, self.experiment_id, infos):
+            for info in infos:
+                tracing.start_trace(info)
+        spans = [span for _, trace_spans in self.traces for span in trace_spans]
+        for start in range(0, len(spans), 3000):  # bounded request size for a tracking server
+            tracing.log_spans(self.experiment_id, spans[start : start + 3000])
+        return {}
+
+    def encode(self, files: Path) -> dict[str, Any]:
+        return {"experiment_id": self.experiment_id,
+                "traces": [{"info": info.to_dict(), "spans": [s.to_dict() for s in spans]}
+                           for info, spans in self.traces]}
+
+    @classmethod
+    def decode(cls, data: Mapping[str, Any], files: Path) -> TracesWrite:
+        from mlflow.entities import Span, TraceInfo
+
+        return cls(str(data["experiment_id"]), tuple(
+            (TraceInfo.from_dict(t["info"]), tuple(Span.from_dict(s) for s in t["spans"])) for t in data["traces"]
+        ))
+
+
+def stored_trace_ids(client: Any, experiment_id: str, run_id: str) -> set[str]:
+    """Ids of the run's traces already in the store."""
+    ids: set[str] = set()
+    token = None
+    while True:
+        page = client.search_traces(locations=[experiment_id], run_id=run_id, include_spans=False,
+                                    max_results=500, page_token=token)
+        ids.update(t.info.trace_id for t in page)
+        token = page.token
+        if not token:
+            return ids
 
 
 def build_trace(ex: ExampleResult, ctx: TraceContext, rng: random.Random) -> tuple[Any, list[Any]]:

@@ -1,0 +1,182 @@
+"""A run's core MLflow writes as records: params, metrics, tags, artifacts, the table, the end status.
+
+`Tracker` applies each to its client as it comes; while the tracking server
+is down it appends them to the run's journal instead (harness/tracking/journal.py),
+and `python -m harness.sync` decodes and applies them later, with
+`replay=True`. Every write is safe to apply twice: params with the same
+value, metrics with the same (step, timestamp, value) and tags are no-ops in
+MLflow, artifacts are overwritten with the same bytes, and the table, which
+MLflow's `log_table` would append to, is skipped on a replay when present.
+The GenAI writes (dataset input, prompt link, traces) live beside the code
+that builds them (genai.py, prompts.py, traces.py).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.core.testpoint import pause
+
+
+def mlflow_metric_name(name: str) -> str:
+    """MLflow allows only [A-Za-z0-9_.- :/] in metric names: `pass@10` is logged as `pass_at_10`."""
+    return name.replace("@", "_at_")
+
+
+@dataclass(frozen=True)
+class Params:
+    items: tuple[tuple[str, str], ...]
+    kind: str = "params"
+
+    @classmethod
+    def of(cls, params: Mapping[str, str]) -> Params:
+        return cls(tuple(sorted(params.items())))
+
+    def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
+        from mlflow.entities import Param
+
+        items = [Param(k, v) for k, v in self.items]
+        for start in range(0, len(items), 100):  # log_batch accepts 100 params per call
+            client.log_batch(run_id, params=items[start : start + 100])
+        return {}
+
+    def encode(self, files: Path) -> dict[str, Any]:
+        return {"items": [list(kv) for kv in self.items]}
+
+    @classmethod
+    def decode(cls, data: Mapping[str, Any], files: Path) -> Params:
+        return cls(tuple((str(k), str(v)) for k, v in data["items"]))
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Final values at step 0, timestamp 0: a replay logs the very same points, which MLflow dedups."""
+
+    items: tuple[tuple[str, float], ...]
+    kind: str = "metrics"
+
+    @classmethod
+    def of(cls, metrics: Mapping[str, float]) -> Metrics:
+        return cls(tuple(
+            (mlflow_metric_name(k), float(v)) for k, v in sorted(metrics.items()) if not math.isnan(float(v))
+        ))
+
+    def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
+        from mlflow.entities import Metric
+
+        items = [Metric(k, v, 0, 0) for k, v in self.items]
+        for start in range(0, len(items), 1000):
+            client.log_batch(run_id, metrics=items[start : start + 1000])
+        return {}
+
+    def encode(self, files: Path) -> dict[str, Any]:
+        return {"items": [list(kv) for kv in self.items]}
+
+    @classmethod
+    def decode(cls, data: Mapping[str, Any], files: Path) -> Metrics:
+        return cls(tuple((str(k), float(v)) for k, v in data["items"]))
+
+
+@dataclass(frozen=True)
+class Tags:
+    items: tuple[tuple[str, str], ...]
+    kind: str = "tags"
+
+    @classmethod
+    def of(cls, tags: Mapping[str, str]) -> Tags:
+        return cls(tuple(tags.items()))
+
+    def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
+        from mlflow.entities import RunTag
+
+        client.log_batch(run_id, tags=[RunTag(k, v) for k, v in self.items])
+        return {}
+
+    def encode(self, files: Path) -> dict[str, Any]:
+        return {"items": [list(kv) for kv in self.items]}
+
+    @classmethod
+    def decode(cls, data: Mapping[str, Any], files: Path) -> Tags:
+        return cls(tuple((str(k), str(v)) for k, v in data["items"]))
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """Files uploaded to the run's root, each under its own name."""
+
+    paths: tuple[Path, ...]
+    kind: str = "artifacts"
+
+    def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
+        for path in self.paths:
+            pause("tracking.log")
+            client.log_artifact(run_id, str(path))
+        return {}
+
+    def encode(self, files: Path) -> dict[str, Any]:
+        # copies: results/ may be moved or cleaned before the server is back
+        names = []
+        for path in self.paths:
+            folder = files / f"{len(list(files.iterdir()))}"  # one folder per file keeps its own name
+            folder.mkdir()
+            shutil.copy2(path, folder / path.name)
+            names.append(f"{folder.name}/{path.name}")
+        return {"files": names}
+
+    @classmethod
+    def decode(cls, data: Mapping[str, Any], files: Path) -> Artifacts:
+        return cls(tuple(files / name for name in data["files"]))
+
+
+@dataclass(frozen=True)
+class Table:
+    """The per-example table (`MlflowClient.log_table`); rows hold scalars only."""
+
+    rows: tuple[Mapping[str, Any], ...]
+    name: str
+    kind: str = "table"
+
+    def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
+        import pandas as pd
+
+        if replay and any(a.path == self.name for a in client.list_artifacts(run_id)):
+            return {}  # log_table appends to an existing table: a second copy of every row otherwise
+        client.log_table(run_id, data=pd.DataFrame(list(self.rows)), artifact_file=self.name)
+        return {}
+
+    def encode(self, files: Path) -> dict[str, Any]:
+        return {"rows": list(self.rows), "name": self.name}
+
+    @classmethod
+    def decode(cls, data: Mapping[str, Any], files: Path) -> Table:
+        return cls(tuple(data["rows"]), str(data["name"]))
+
+
+@dataclass(frozen=True)
+class End:
+    """The run's end: FINISHED, FAILED (with the reason in `harness.failure`) or KILLED."""
+
+    status: str
+    reason: str | None = None
+    kind: str = "end"
+
+    def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
+        if self.reason is not None:
+            client.set_tag(run_id, "harness.failure", self.reason)
+        client.set_terminated(run_id, self.status)
+        return {}
+
+    def encode(self, files: Path) -> dict[str, Any]:
+        return {"status": self.status, "reason": self.reason}
+
+    @classmethod
+    def decode(cls, data: Mapping[str, Any], files: Path) -> End:
+        return cls(str(data["status"]), data.get("reason"))
+
+
+CORE: Sequence[type[Any]] = (Params, Metrics, Tags, Artifacts, Table, End)
