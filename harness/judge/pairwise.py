@@ -187,18 +187,28 @@ def load_template(path: str) -> str:
         raise ConfigError(f"judge_template: cannot read {path} ({exc.strerror})") from None
 
 
-def render(template: str, item: PairItem, *, candidate_first: bool) -> str:
-    """The judge prompt for one order; a template that does not render is a ConfigError."""
+def render_all(template: str, items: Sequence[PairItem]) -> list[str]:
+    """Both orders' prompts of every item (baseline first, then candidate first), the template compiled once.
+
+    A template that does not compile or render is a ConfigError.
+    """
     import jinja2
 
-    first, second = (item.candidate, item.baseline) if candidate_first else (item.baseline, item.candidate)
     try:
         env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-        return env.from_string(template).render(
-            input=item.input, reference=item.reference, response_a=first, response_b=second
-        )
+        compiled = env.from_string(template)
+        return [
+            compiled.render(input=it.input, reference=it.reference, response_a=a, response_b=b)
+            for it in items
+            for a, b in ((it.baseline, it.candidate), (it.candidate, it.baseline))
+        ]
     except jinja2.TemplateError as exc:
         raise ConfigError(f"judge_template does not render ({type(exc).__name__}: {exc})") from None
+
+
+def render(template: str, item: PairItem, *, candidate_first: bool) -> str:
+    """The judge prompt for one item in one order."""
+    return render_all(template, [item])[1 if candidate_first else 0]
 
 
 def parse_pick(reply: str) -> str | None:
@@ -283,7 +293,7 @@ def judge_pairs(
     first answer, so a sampling judge may answer differently; a greedy one
     answers the same, and the reply then counts as invalid).
     """
-    prompts = [render(template, it, candidate_first=order) for it in items for order in (False, True)]
+    prompts = render_all(template, items)
     replies = [r.text for r in judge.ask(prompts)]
     if len(replies) != len(prompts):
         raise RuntimeError(f"judge returned {len(replies)} replies for {len(prompts)} prompts")
