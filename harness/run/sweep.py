@@ -15,8 +15,11 @@ import contextlib
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 
+from harness.tracking.journal import PENDING_DIR
 from harness.tracking.recorder import Tracker
+from harness.tracking.writes import SweepEnd
 
 KIND = "sweep"
 
@@ -39,7 +42,7 @@ def sweep_parent(argv: Sequence[str], n_cells: int) -> Iterator[str | None]:
     if not first.tracking.enabled:
         yield None
         return
-    tracker = Tracker(first.tracking)
+    tracker = Tracker(first.tracking, Path(first.results_dir) / PENDING_DIR)  # a lost server: journal its end
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     parent = tracker.start(
         f"sweep {stamp} ({n_cells} cells)",
@@ -59,15 +62,10 @@ def sweep_parent(argv: Sequence[str], n_cells: int) -> Iterator[str | None]:
 
 
 def close(tracker: Tracker, n_cells: int, error: str | None) -> None:
-    """FINISHED when all n_cells children finished; FAILED (with the reason) otherwise."""
+    """FINISHED when all n_cells children finished; FAILED (with the reason) otherwise.
+
+    One write (`SweepEnd`): with the tracking server lost, it waits in the parent's journal and
+    counts the children when `python -m harness.sync` replays it, after their own journals.
+    """
     assert tracker.run_id and tracker.experiment_id
-    children = tracker.client.search_runs(
-        [tracker.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{tracker.run_id}'", max_results=10000
-    )
-    done = sum(1 for r in children if r.info.status == "FINISHED")
-    tracker.log_tags({"harness.sweep_finished": str(done)})
-    if error is None and done == n_cells:
-        tracker.finish()
-        return
-    reason = f"{done} of {n_cells} cells finished" + (f"; {error}" if error else "")
-    tracker.fail(reason)
+    tracker.write(SweepEnd(tracker.experiment_id, n_cells, error))

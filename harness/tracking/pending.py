@@ -32,7 +32,7 @@ from harness.tracking.journal import MARKER, PENDING_DIR, Header, Journal, reach
 from harness.tracking.prompts import PromptLink
 from harness.tracking.recorder import first_line
 from harness.tracking.traces import TracesWrite
-from harness.tracking.writes import CORE, End, Tags
+from harness.tracking.writes import CORE, TERMINAL, End, Tags
 
 _WRITES: tuple[Any, ...] = (*CORE, DatasetWrite, PromptLink, TracesWrite)
 DECODERS: Mapping[str, Callable[[Mapping[str, Any], Path], Any]] = {cls.kind: cls.decode for cls in _WRITES}
@@ -126,22 +126,22 @@ def replay(folder: Path, uri: str) -> Replayed | Skipped:
         writes = [e for e in entries if e["kind"] != "results"]
         results = [Path(e["path"]) for e in entries if e["kind"] == "results"]
         start = journal.progress()
-        ends = [w for w in writes if w["kind"] == End.kind]
-        if not ends:  # its process died with the server still down: nothing says how it ended
+        if not any(w["kind"] in TERMINAL for w in writes):  # its process died, server still down: no end
+            writes.append({"kind": Tags.kind, "items": [["harness.status", "killed"]]})
             writes.append({"kind": End.kind, "status": "KILLED",
                            "reason": f"process {header.pid} ended before its run did; its journalled writes "
                                      "were replayed"})
-        status = str(writes[-1]["status"])
         for i in range(start, len(writes)):
             entry = writes[i]
             write = DECODERS[entry["kind"]](entry, journal.files)
-            if isinstance(write, End):
-                _before_end(client, header, write, missing)
+            if write.kind in TERMINAL:
+                _before_end(client, header, getattr(write, "reason", None), missing)
             _apply(client, header, write, uri, missing)
             journal.set_progress(i + 1)
         for folder_of_results in results:
             (folder_of_results / MARKER).unlink(missing_ok=True)
         n = len(writes) - start
+        status = str(client.get_run(header.run_id).info.status)
     finally:
         lock.close()
     shutil.rmtree(folder, ignore_errors=True)
@@ -165,7 +165,7 @@ def _apply(client: Any, header: Header, write: Any, uri: str, missing: list[str]
         Tags.of(tags).apply(client, header.run_id, True)
 
 
-def _before_end(client: Any, header: Header, end: End, missing: list[str]) -> None:
+def _before_end(client: Any, header: Header, reason: str | None, missing: list[str]) -> None:
     """Say on the run that it was replayed; undo what the dead-run reaper said meanwhile."""
     tags = {"harness.tracking": "replayed", "harness.tracking_lost_at": header.lost_at,
             "harness.tracking_error": header.error}
@@ -175,7 +175,7 @@ def _before_end(client: Any, header: Header, end: End, missing: list[str]) -> No
         tags["harness.missing"] = ",".join(sorted({*filter(None, had.split(",")), *missing}))
     # the next run of the cell may have marked this RUNNING run KILLED (its process had exited) with a
     # reason; a run whose journal ends without one had none
-    if end.reason is None and "harness.failure" in run.data.tags:
+    if reason is None and "harness.failure" in run.data.tags:
         client.delete_tag(header.run_id, "harness.failure")
     Tags.of(tags).apply(client, header.run_id, True)
 

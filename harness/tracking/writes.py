@@ -179,4 +179,39 @@ class End:
         return cls(str(data["status"]), data.get("reason"))
 
 
-CORE: Sequence[type[Any]] = (Params, Metrics, Tags, Artifacts, Table, End)
+@dataclass(frozen=True)
+class SweepEnd:
+    """A sweep parent's end, decided by its children when applied: FINISHED if all `n_cells` finished,
+    else FAILED with the count. Replayed, it counts them as they are then (a sync replays the
+    children's journals first: theirs are older)."""
+
+    experiment_id: str
+    n_cells: int
+    error: str | None = None
+    kind: str = "sweep_end"
+
+    def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
+        from mlflow.entities import RunTag
+
+        children = client.search_runs(
+            [self.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{run_id}'", max_results=10000
+        )
+        done = sum(1 for r in children if r.info.status == "FINISHED")
+        client.log_batch(run_id, tags=[RunTag("harness.sweep_finished", str(done))])
+        if self.error is None and done == self.n_cells:
+            client.set_terminated(run_id, "FINISHED")
+        else:
+            reason = f"{done} of {self.n_cells} cells finished" + (f"; {self.error}" if self.error else "")
+            End("FAILED", reason).apply(client, run_id, replay)
+        return {}
+
+    def encode(self, files: Path) -> dict[str, Any]:
+        return {"experiment_id": self.experiment_id, "n_cells": self.n_cells, "error": self.error}
+
+    @classmethod
+    def decode(cls, data: Mapping[str, Any], files: Path) -> SweepEnd:
+        return cls(str(data["experiment_id"]), int(data["n_cells"]), data.get("error"))
+
+
+CORE: Sequence[type[Any]] = (Params, Metrics, Tags, Artifacts, Table, End, SweepEnd)
+TERMINAL = frozenset({End.kind, SweepEnd.kind})  # a run's last write

@@ -374,3 +374,38 @@ def test_a_server_down_at_the_start_stops_the_run_before_any_model_work(
         evaluate(cfg, quiet=True)
     assert cache_rows(tmp_path / "cache.sqlite") == 0  # nothing generated
     assert not (tmp_path / "results" / "classification").exists() and not (tmp_path / "results" / PENDING_DIR).exists()
+
+
+def test_a_journalled_sweep_end_counts_the_children_when_replayed(tmp_path: Path) -> None:
+    """A sweep's parent journals its end (`SweepEnd`) when the server is lost at the sweep's close; replayed
+    after its children, it counts them then: all finished -> FINISHED; a journal cut off without an end -> KILLED."""
+    from mlflow.tracking import MlflowClient
+
+    from harness.tracking.writes import SweepEnd
+
+    cfg = compose_run([*isolated(tmp_path), "task=classification"])
+    client = MlflowClient(tracking_uri=_store(tmp_path))
+    ends: dict[str, Any] = {"all done": SweepEnd, "killed": None}
+    for name, end in ends.items():
+        tracker = Tracker(cfg.tracking)
+        parent = tracker.start(f"sweep {name}", {}, {"harness.kind": "sweep"})
+        assert tracker.experiment_id
+        for _ in range(2):
+            child = client.create_run(tracker.experiment_id, tags={"mlflow.parentRunId": parent})
+            client.set_terminated(child.info.run_id, "FINISHED")
+        journal = Journal.create(tmp_path / "results" / PENDING_DIR / parent,
+                                 Header(parent, tracker.experiment_id, _store(tmp_path), "t", "x", 1))
+        journal.append(Tags.of({"harness.sweep_cells": "2"}))
+        if end is not None:
+            journal.append(end(tracker.experiment_id, 2))
+        assert journal._lock is not None
+        journal._lock.close()
+        done, _ = pending.sync(tmp_path / "results")
+        run = client.get_run(parent)
+        assert [r.status for r in done] == [run.info.status] == (["FINISHED"] if end else ["KILLED"])
+        assert run.data.tags["harness.tracking"] == "replayed" and run.data.tags["harness.sweep_cells"] == "2"
+        if end:
+            assert run.data.tags["harness.sweep_finished"] == "2" and "harness.failure" not in run.data.tags
+        else:
+            assert run.data.tags["harness.status"] == "killed" and "ended before its run did" in run.data.tags[
+                "harness.failure"]
