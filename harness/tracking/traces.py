@@ -175,7 +175,9 @@ def build_trace(ex: ExampleResult, ctx: TraceContext, rng: random.Random) -> tup
         request_time=t0 // 1_000_000,
         execution_duration=(t_end - t0) // 1_000_000,
         state=TraceState.ERROR if resp.error is not None else TraceState.OK,
-        request_preview=_preview(inputs),
+        # the example without its rendered prompt: MLflow's evaluation-run comparison pairs the
+        # two runs' traces by request preview, and a k-shot or reworded prompt is the same example
+        request_preview=_preview({k: v for k, v in inputs.items() if k != "prompt"}),
         response_preview=_preview(outputs),
         trace_metadata={
             TraceMetadataKey.SOURCE_RUN: ctx.run_id,
