@@ -28,7 +28,7 @@ def entry_points() -> list[str]:
 
 def test_the_known_entry_points_are_found() -> None:
     assert {"harness", "harness.compare", "harness.gate", "harness.tune", "harness.tune.gemini", "harness.curve",
-            "harness.demo"} <= set(entry_points())
+            "harness.demo", "harness.sync"} <= set(entry_points())
 
 
 def _usage_line(module: str, text: str) -> bool:
