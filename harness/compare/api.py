@@ -91,9 +91,11 @@ def run_compare(cfg: CompareConfig, now: datetime | None = None, judge_opener: O
 
 def default_opener(cfg: CompareConfig) -> Opener:
     """Open the judge model by config name through harness.judge.model (cache, retries, concurrency, cost)."""
-    from harness.judge.model import open_judge
+    from harness.judge.model import DEFAULT_PARAMS, open_judge
 
-    return lambda name: open_judge(name, cfg.judge_overrides)
+    tokens = cfg.judge_max_new_tokens or DEFAULT_PARAMS.max_new_tokens
+    params = dataclasses.replace(DEFAULT_PARAMS, max_new_tokens=tokens)
+    return lambda name: open_judge(name, cfg.judge_overrides, params=params)
 
 
 def export_failures(cfg: CompareConfig, comp: Comparison) -> tuple[Path, ...]:

@@ -56,6 +56,7 @@ class CompareConfig:
     judge_overrides: list[str] = field(default_factory=list)  # for the judge model, e.g. [model.concurrency=32]
     judge_template: str = ""  # a Jinja template file for the judge prompt; empty: the built-in one
     judge_retries: int = 2  # re-asks of an unparsable reply
+    judge_max_new_tokens: int = 0  # 0: the judge's default (128); a local model needs few (A, B or tie): 8
     judge_min_consistency: float = 0.8  # CAUTION: weak judge below this position consistency
     judge_max_length_bias: float = 0.8  # ... or at |length bias r| >= this (significant at alpha)
     judge_min_kappa: float = 0.4  # ... or when judge_kappa (a judge_check result for this judge) is below this

@@ -184,7 +184,10 @@ def test_first_position_judge_says_caution_and_gate_refuses(
 def test_length_judge_is_caught_by_length_bias(
     runs: tuple[str, str, str, Path], fake: RuleGemini, planted: None
 ) -> None:
-    out = _judge(fake, "longer", _cfg(runs, fake, "longer"))
+    fake.log.clear()
+    out = _judge(fake, "longer", _cfg(runs, fake, "longer", judge_max_new_tokens=8))
+    sent = [e.body["generationConfig"]["maxOutputTokens"] for e in fake.log if e.path.endswith(":generateContent")]
+    assert sent and set(sent) == {8}  # judge_max_new_tokens reaches the judge's requests
     jv = out.judge
     assert jv is not None
     q = jv.candidates[0].result.quality
