@@ -36,7 +36,7 @@ from harness.config.schema import TrackingConfig
 from harness.core.errors import ConfigError
 from harness.core.paths import ROOT
 from harness.core.testpoint import pause
-from harness.tracking.journal import Header, Journal, Write, redact_uri, scrub, server_lost, utc_now
+from harness.tracking.journal import Header, Journal, Write, reachable, redact_uri, scrub, server_lost, utc_now
 from harness.tracking.writes import Artifacts, End, Metrics, Params, Table, Tags
 
 log = logging.getLogger(__name__)
@@ -96,13 +96,22 @@ class Tracker:
 
         self.uri = tracking_uri(cfg)
         self._cfg = cfg
+        # one probe before MLflow's client, whose retries make a refused connection take ~4 minutes to fail
+        if not reachable(self.uri):
+            raise ConfigError(
+                f"tracking.uri={redact_uri(self.uri)!r}: the tracking server does not answer "
+                "(connection refused or timed out); start it, or fix tracking.uri"
+            )
         try:
             with store_lock(self.uri):
                 # the Prompt Registry lives in the same store (else MLflow picks the process default)
                 self._client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
                 self._client.search_experiments(max_results=1)  # creates or migrates a SQLite store's tables
         except MlflowException as exc:
-            raise ConfigError(f"tracking.uri={self.uri!r} is not a store MLflow can use: {first_line(exc)}") from None
+            raise ConfigError(
+                f"tracking.uri={redact_uri(self.uri)!r} is not a store MLflow can use: "
+                f"{scrub(first_line(exc), self.uri)}"
+            ) from None
         self.run_id: str | None = None
         self.experiment_id: str | None = None
         self._pending_dir = pending_dir  # None: a lost server fails the run, as before

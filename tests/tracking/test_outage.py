@@ -367,12 +367,15 @@ def test_a_server_down_at_the_start_stops_the_run_before_any_model_work(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from harness.core.errors import ConfigError
 
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # MLflow's own retries would take minutes
-    dead = f"http://127.0.0.1:{_free_port()}"
+    # MLflow's own default retries (7, ~4 minutes on a refused connection) stay on: the tracker's
+    # probe of /health must answer first (without it this test would not finish in pytest's timeout)
+    monkeypatch.delenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", raising=False)
+    dead = f"http://me:s3cret@127.0.0.1:{_free_port()}"
     cfg = compose_run([*isolated(tmp_path), "task=classification", "task.limit=2", "model=replay",
                        f"model.path={_replay_rows(tmp_path)}", f"tracking.uri={dead}"])
-    with pytest.raises(ConfigError, match=r"tracking\.uri"):
+    with pytest.raises(ConfigError, match=r"tracking\.uri=.*me:\*\*\*@.*does not answer") as err:
         evaluate(cfg, quiet=True)
+    assert "s3cret" not in str(err.value)
     assert cache_rows(tmp_path / "cache.sqlite") == 0  # nothing generated
     assert not (tmp_path / "results" / "classification").exists() and not (tmp_path / "results" / PENDING_DIR).exists()
 
