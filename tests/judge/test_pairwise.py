@@ -215,3 +215,12 @@ def test_first_position_rate_is_half_for_a_fair_judge() -> None:
     res = pw.judge_pairs(Scripted(correct), items("cbcb"))
     assert res.quality.first_position_rate == 0.5
     assert np.isclose(res.win_rate, 0.5)
+
+
+def test_sign_test_golden_and_degenerate() -> None:
+    from harness.compare.stats import sign_test
+
+    # 3 wins, 1 loss, 2 ties: ties dropped, 2 * P(X >= 3 | n=4, 1/2) = 2 * (4 + 1) / 16
+    res = sign_test([0.5] * 6, [1.0, 1.0, 1.0, 0.0, 0.5, 0.5])
+    assert res.test == "sign" and res.statistic == 3.0 and res.p_value == pytest.approx(10 / 16)
+    assert sign_test([0.5] * 3, [0.5] * 3).p_value == 1.0  # all ties: no evidence
