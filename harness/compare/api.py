@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.compare import examples, leakage
+from harness.compare import examples, leakage, tuning
 from harness.compare import runs as rn
 from harness.compare.comparison import Comparison, compare_runs, to_json
 from harness.compare.config import CompareConfig
@@ -61,7 +61,8 @@ def run_compare(cfg: CompareConfig, now: datetime | None = None, judge_opener: O
     if judging:  # after every check that needs no judge: judging can take a while
         base, cands, jv = judged.judge_runs(judging, base, cands, judge_opener or default_opener(cfg),
                                             judged.find_kappa(cfg.tracking_uri))
-    comp = compare_runs(base, cands, primary, cfg.rules(), cfg.tuning_cost_usd, cfg.metrics or None)
+    costs = tuning.tuning_costs(cands, cfg.tracking_uri)  # each tuned candidate's own cost; else the config's
+    comp = compare_runs(base, cands, primary, cfg.rules(), cfg.tuning_cost_usd, cfg.metrics or None, costs)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S-%f")
     out = Path(cfg.out_dir) / stamp
     out.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ and writes the reports.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -39,6 +39,10 @@ class CandidateResult:
     ops: rn.Operational
     break_even_requests: float  # math.inf: never
     cost: CostClaim | None = None  # whether "cheaper" is established (harness.compare.cost)
+    # what tuning this candidate cost, behind its break-even: its own tuning run's figure when the
+    # comparison found one (harness.compare.tuning), else the config's tuning_cost_usd
+    tuning_cost_usd: float = 0.0
+    tuning_cost_source: str = "config"
 
     def metric(self, name: str) -> MetricComparison:
         return next(mc for mc in self.metrics if mc.metric == name)
@@ -70,6 +74,8 @@ class Comparison:
             if c.verdict in (Verdict.NO_DIFFERENCE, Verdict.INCONCLUSIVE):
                 text += f", MDE={mc.mde:.4f}"
             text += f"); break-even {format_break_even(c.break_even_requests)}"
+            if c.tuning_cost_source != "config":
+                text += f" (tuning ${c.tuning_cost_usd:.4f}, {c.tuning_cost_source})"
             if c.warnings:
                 text += "; warning: " + ", ".join(c.warnings)
             parts.append(text)
@@ -89,8 +95,13 @@ def compare_runs(
     rules: VerdictRules,
     tuning_cost_usd: float = 0.0,
     metrics: Sequence[str] | None = None,
+    tuning_costs: Mapping[str, tuple[float, str]] | None = None,
 ) -> Comparison:
-    """Paired comparison of each candidate with the baseline on every shared metric."""
+    """Paired comparison of each candidate with the baseline on every shared metric.
+
+    `tuning_costs` maps a candidate's run id to its own tuning cost and where that figure came
+    from; a candidate without one is priced at `tuning_cost_usd`.
+    """
     base_ops = rn.operational(baseline)
     per_cand: dict[str, list[MetricComparison]] = {}
     claims: dict[str, CostClaim] = {}
@@ -116,6 +127,7 @@ def compare_runs(
     for cand in candidates:
         mcs = decided[cand.run_id]
         verdict, warnings = overall(mcs, primary)
+        cost_usd, source = (tuning_costs or {}).get(cand.run_id, (tuning_cost_usd, "config"))
         results.append(
             CandidateResult(
                 run=cand,
@@ -123,8 +135,10 @@ def compare_runs(
                 verdict=verdict,
                 warnings=tuple(warnings),
                 ops=ops[cand.run_id],
-                break_even_requests=_break_even(tuning_cost_usd, base_ops, ops[cand.run_id], claims[cand.run_id]),
+                break_even_requests=_break_even(cost_usd, base_ops, ops[cand.run_id], claims[cand.run_id]),
                 cost=claims[cand.run_id],
+                tuning_cost_usd=cost_usd,
+                tuning_cost_source=source,
             )
         )
     return Comparison(baseline, base_ops, tuple(results), primary, rules, tuning_cost_usd)
@@ -161,6 +175,8 @@ def to_json(comp: Comparison) -> dict[str, Any]:
                     "verdict": c.verdict.value,
                     "warnings": list(c.warnings),
                     "break_even_requests": c.break_even_requests,
+                    "tuning_cost_usd": c.tuning_cost_usd,
+                    "tuning_cost_source": c.tuning_cost_source,
                     "cost_claim": asdict(c.cost) if c.cost else None,
                     "ops": asdict(c.ops),
                     "metrics": [asdict(mc) for mc in c.metrics],

@@ -90,7 +90,7 @@ OPS_HEADER = [
 ]  # fmt: skip
 DELTA_HEADER = [
     "candidate", "prompt tok/req", "output tok/req", "latency p50", "latency p95", "USD / 1k req",
-    "error rate", "cheaper? (min_saving, CI, tokens)", "break-even",
+    "error rate", "cheaper? (min_saving, CI, tokens)", "tuning cost", "break-even",
 ]  # fmt: skip
 
 
@@ -122,6 +122,7 @@ def delta_rows(comp: Comparison) -> list[list[str]]:
             f"{c.ops.cost_per_1k - b.cost_per_1k:+.4f}",
             f"{c.ops.error_rate - b.error_rate:+.2%}",
             ("yes: " if c.cost.cheaper else "no: ") + c.cost.why if c.cost else "",
+            f"${c.tuning_cost_usd:,.4f} ({c.tuning_cost_source})",  # each candidate's own, or the config's
             format_break_even(c.break_even_requests),
         ]
         for c in comp.candidates
@@ -138,7 +139,7 @@ def markdown(comp: Comparison) -> str:
         f"Baseline: `{comp.baseline.run_id}` ({comp.baseline.label}). "
         f"Rules: alpha={r.alpha}, Holm across all tests, margin={r.margin}, min_n={r.min_n}, "
         f"max_mde={r.max_mde}, power={r.power}, {r.resamples} bootstrap resamples (seed {r.seed}). "
-        f"Tuning cost: ${comp.tuning_cost_usd:,.2f}.",
+        f"Tuning cost: per candidate below (config fallback ${comp.tuning_cost_usd:,.2f}).",
         "",
         "## Quality",
         "",
@@ -251,7 +252,8 @@ def html(comp: Comparison) -> str:
         headline=comp.headline(),
         rules=(
             f"alpha={r.alpha} (Holm across all tests), margin={r.margin}, min_n={r.min_n}, max_mde={r.max_mde}, "
-            f"power={r.power}, {r.resamples} bootstrap resamples; tuning cost ${comp.tuning_cost_usd:,.2f}"
+            f"power={r.power}, {r.resamples} bootstrap resamples; tuning cost per candidate below "
+            f"(config fallback ${comp.tuning_cost_usd:,.2f})"
         ),
         tables=[
             {"title": "Quality", "header": METRIC_HEADER, "rows": metric_rows(comp)},

@@ -25,7 +25,8 @@ LABELS = {"lora": "LoRA", "qlora": "QLoRA", "ia3": "IA3", "prefix": "prefix tuni
 # A method's usual learning rate when `learning_rate` is null: the virtual-token methods train a
 # handful of vectors from scratch and need far larger steps than a LoRA update.
 DEFAULT_LR = {"lora": 5e-4, "qlora": 5e-4, "ia3": 3e-3, "prefix": 1e-2, "prompt": 3e-2}
-_NODES = {"lora": ("lora", "qlora"), "qlora": ("qlora",), "ia3": ("ia3",), "prefix": ("prefix",),
+# the settings nodes each method reads: QLoRA trains a LoRA adapter, so it reads `lora:` too
+_NODES = {"lora": ("lora",), "qlora": ("lora", "qlora"), "ia3": ("ia3",), "prefix": ("prefix",),
           "prompt": ("prompt",)}
 
 
