@@ -50,7 +50,7 @@ def run_compare(cfg: CompareConfig, now: datetime | None = None, judge_opener: O
 
     `judge_opener` opens the judge model of judge=pairwise by name (default: harness.judge.model).
     """
-    from harness.compare import judged, report
+    from harness.compare import judge_report, judged, report
 
     judging = cfg.judge_settings()  # a bad judge key fails before any run is read
     base, cands = load_runs(cfg)
@@ -71,13 +71,14 @@ def run_compare(cfg: CompareConfig, now: datetime | None = None, judge_opener: O
     lv = leakage.view(comp, cfg.leakage_threshold, cfg.metrics or None)
     md_text, html_text = leakage.with_markdown(report.markdown(comp), lv), leakage.with_html(report.html(comp), lv)
     if jv:
-        md_text, html_text = judged.with_markdown(md_text, jv), judged.with_html(html_text, jv)
+        md_text, html_text = judge_report.with_markdown(md_text, jv), judge_report.with_html(html_text, jv)
     md.write_text(md_text, encoding="utf-8")
     html.write_text(html_text, encoding="utf-8")
     summary = {**to_json(comp), "leakage": {"caution": lv.caution, "reasons": list(lv.reasons),
                                             "verdicts": [dataclasses.asdict(v) for v in lv.verdicts]}}
     if jv:
-        summary["judge"] = judged.to_json(jv)
+        summary["judge"] = judge_report.to_json(jv)
+        judge_report.write_jsonl(out / judge_report.JUDGEMENTS_FILE, jv)
     (out / "comparison.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     flips = out / examples.FLIPS_FILE
     examples.write_jsonl(flips, examples.all_flips(comp))
@@ -86,7 +87,7 @@ def run_compare(cfg: CompareConfig, now: datetime | None = None, judge_opener: O
     if run_id:
         leakage.log_tags(run_id, cfg.tracking_uri, lv)
     if run_id and jv:
-        judged.log_mlflow(run_id, cfg.tracking_uri, jv)
+        judge_report.log_mlflow(run_id, cfg.tracking_uri, jv, out / judge_report.JUDGEMENTS_FILE)
     return CompareOutcome(comp, out, md, html, run_id, flips, exported, lv, jv)
 
 

@@ -40,13 +40,13 @@ def _body(argv: list[str]) -> int:
 
 def console_lines(outcome: CompareOutcome) -> list[str]:
     """What a comparison prints: the headline (with any CAUTION), the verdicts on all and clean items, the judge."""
-    from harness.compare import judged, leakage
+    from harness.compare import judge_report, judged, leakage
 
     lv = outcome.leakage
     headline = leakage.headline(outcome.comparison, lv) if lv else outcome.comparison.headline()
     lines = [f"{judged.CAUTION} | {headline}" if outcome.judge and outcome.judge.caution else headline]
     lines += lv.console_lines() if lv else []
-    lines += judged.console_lines(outcome.judge) if outcome.judge else []
+    lines += judge_report.console_lines(outcome.judge) if outcome.judge else []
     return lines
 
 

@@ -144,6 +144,9 @@ def test_fair_judge_end_to_end(runs: tuple[str, str, str, Path], fake: RuleGemin
     summary = json.loads((out.out_dir / "comparison.json").read_text())
     assert summary["judge"]["model_graded"] is True and summary["judge"]["metric"] == "judge.win_rate"
     assert summary["judge"]["candidates"][0]["position_consistency"]["value"] == 1.0
+    rows = [json.loads(line) for line in (out.out_dir / "judgements.jsonl").read_text().splitlines()]
+    row = next(r for r in rows if r["id"] == "ex0025")  # candidate right, baseline wrong: picked in both orders
+    assert (row["baseline_first_reply"], row["candidate_first_reply"], row["outcome"]) == ("B", "A", 1.0)
 
     assert out.mlflow_run_id
     run = MlflowClient(runs[2]).get_run(out.mlflow_run_id)
@@ -153,6 +156,7 @@ def test_fair_judge_end_to_end(runs: tuple[str, str, str, Path], fake: RuleGemin
     assert tags["harness.compare.judge.weak"] == "false"
     assert run.data.metrics["c0.judge.win_rate.delta"] == pytest.approx(0.175)
     assert run.data.metrics["c0.judge.position_consistency"] == 1.0
+    assert "judgements.jsonl" in {a.path for a in MlflowClient(runs[2]).list_artifacts(out.mlflow_run_id)}
 
     # re-judging the same outputs is served by the judge's cache: no request reaches the server
     fake.judge_prompts.clear()
