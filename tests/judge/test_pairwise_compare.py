@@ -239,3 +239,29 @@ def test_cli_leads_with_caution(
     assert out[0].startswith("CAUTION: weak judge | ") and "judge.win_rate" not in out[0]  # primary: accuracy
     assert any(line.startswith("judge (model-graded, pairwise): gemini_flash") for line in out)
     assert any("position consistency 0.00" in line for line in out)
+
+
+def test_judge_check_kappa_of_the_same_judge_is_applied(
+    runs: tuple[str, str, str, Path], fake: RuleGemini, planted: None
+) -> None:
+    """Last in this module on purpose: the judge_check run it logs is found by every later judged comparison."""
+    from harness.config.schema import CacheConfig
+    from harness.judge.model import open_judge
+
+    uri = runs[2]
+    with open_judge("gemini_flash", [f"base_url={fake.url}"], cache=CacheConfig(enabled=False)) as judge:
+        identity = judge.identity
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name("harness")
+    assert exp is not None
+    tags = {"harness.kind": "judge_check", "harness.judge.identity": identity}
+    check = client.create_run(exp.experiment_id, tags=tags)
+    client.log_metric(check.info.run_id, "judge.kappa", 0.25)
+    client.set_terminated(check.info.run_id, "FINISHED")
+
+    out = _judge(fake, "fair", _cfg(runs, fake, "kappa"))  # a fair judge, but its judge_check disagrees
+    jv = out.judge
+    assert jv is not None and jv.kappa == 0.25 and jv.kappa_run == check.info.run_id
+    assert jv.caution and jv.reasons[0].endswith("judge_check kappa 0.25 < 0.4")
+    given = run_compare(_cfg(runs, fake, "kappa-given", judge_kappa=0.6))  # given by hand: wins over the lookup
+    assert given.judge is not None and given.judge.kappa == 0.6 and not given.judge.caution
