@@ -344,8 +344,9 @@ def show(browser: Browser, base_url: str, view: View, fields: dict[str, str], ti
     return text
 
 
-def shoot(db: Path, out: Path, experiment: str, chromium: str, work: Path) -> list[Path]:
-    """Serve a copy of `db`, open every view and write its PNG into `out`; returns the PNGs."""
+def shoot(db: Path, out: Path, experiment: str, chromium: str, work: Path,
+          views: Sequence[View] = VIEWS) -> list[Path]:  # fmt: skip
+    """Serve a copy of `db`, open each view and write its PNG into `out`; returns the PNGs."""
     copy = work / "mlflow.db"
     shutil.copyfile(db, copy)  # the server may migrate or write; the user's store stays as it was
     written = []
@@ -353,7 +354,7 @@ def shoot(db: Path, out: Path, experiment: str, chromium: str, work: Path) -> li
         runs = find_demo_runs(url, experiment)
         fields = runs.fields()
         with Browser(chromium, work / "chromium") as browser:
-            for view in VIEWS:
+            for view in views:
                 show(browser, url, view, fields)
                 written.append(browser.screenshot(out / f"{view.name}.png"))
                 print(f"{out / view.name}.png", flush=True)
@@ -365,15 +366,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, default=Path("mlflow.db"), help="SQLite MLflow store (./mlflow.db)")
     parser.add_argument("--out", type=Path, default=Path("docs/img"), help="folder for the PNGs (docs/img)")
     parser.add_argument("--experiment", default="harness", help="experiment name (harness)")
+    parser.add_argument("--views", default=",".join(v.name for v in VIEWS),
+                        help="comma-separated views to shoot (default: all)")  # fmt: skip
     args = parser.parse_args(argv)
     try:
+        known = {v.name: v for v in VIEWS}
+        wanted = [name.strip() for name in args.views.split(",") if name.strip()]
+        unknown = [name for name in wanted if name not in known]
+        if unknown or not wanted:
+            raise ScreenshotError(f"unknown view(s) {unknown} (--views); known: {', '.join(known)}")
         if not args.store.is_file():
             raise ScreenshotError(f"no MLflow store at {args.store} (--store; ./dev run writes ./mlflow.db)")
         chromium = find_chromium()
         if chromium is None:
             raise ScreenshotError("needs Chromium (apt-get install chromium)")
         with tempfile.TemporaryDirectory(prefix="screenshots-") as work:
-            shoot(args.store.resolve(), args.out, args.experiment, chromium, Path(work))
+            shoot(args.store.resolve(), args.out, args.experiment, chromium, Path(work), [known[n] for n in wanted])
     except ScreenshotError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

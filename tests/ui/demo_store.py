@@ -54,10 +54,9 @@ def build(tmp: Path) -> tuple[Path, dict[str, str]]:
     items = rows()
     for run in RUNS:
         replay = tmp / f"{run.label.replace(' ', '_')}.jsonl"
-        replay.write_text("".join(
-            json.dumps({"id": r["id"], "output": " " + (r["label"] if i % N < run.correct else wrong_label(r["label"]))})
-            + "\n" for i, r in enumerate(items)
-        ), encoding="utf-8")  # fmt: skip
+        answers = (r["label"] if i % N < run.correct else wrong_label(r["label"]) for i, r in enumerate(items))
+        lines = (json.dumps({"id": r["id"], "output": " " + a}) + "\n" for r, a in zip(items, answers, strict=True))
+        replay.write_text("".join(lines), encoding="utf-8")
         result = evaluate(run_config(
             tmp, "task=banking77_demo", f"task.limit={N}", f"task.shots={run.shots}", "task.mode=generate",
             "model=replay", f"model.path={replay}", f"model.name={run.model}", f"model.variant={run.variant}",
