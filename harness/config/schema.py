@@ -158,6 +158,7 @@ class JudgeConfig:
     retries: int = 2  # re-asks of an unparsable reply, same prompt (docs/judges.md)
     max_new_tokens: int = 128
     temperature: float = 0.0
+    stop: list[str] = field(default_factory=lambda: ["\n\n"])  # the reply is a grade line and a rationale line
 
 
 @dataclass

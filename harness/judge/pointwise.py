@@ -84,8 +84,10 @@ def grade(judge: JudgeModel, rubric: Rubric, items: Sequence[Item]) -> list[Grad
 
 
 def params_of(task: Any) -> GenerationParams:
-    """The judge's decoding parameters (task.judge.max_new_tokens, .temperature)."""
-    return GenerationParams(max_new_tokens=int(task.judge.max_new_tokens), temperature=float(task.judge.temperature))
+    """The judge's decoding parameters (task.judge.max_new_tokens, .temperature, .stop)."""
+    jc = task.judge
+    return GenerationParams(max_new_tokens=int(jc.max_new_tokens), temperature=float(jc.temperature),
+                            stop=tuple(jc.stop))
 
 
 def open_for(task: Any, ctx: ScoringContext) -> JudgeModel:

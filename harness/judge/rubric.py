@@ -120,7 +120,9 @@ class Rubric:
         low = text.lower()
         for grade in sorted(self.grades, key=len, reverse=True):  # '10' before '1'
             g = grade.lower()
-            if low.startswith(g) and (len(low) == len(g) or not low[len(g)].isalnum()):
+            after = low[len(g):]
+            # a whole grade: not 'passable', and not '4.5' on a 1-5 scale (a number off the scale)
+            if low.startswith(g) and not (after[:1].isalnum() or re.match(r"[.,]\d", after)):
                 return grade
         return None
 

@@ -94,6 +94,19 @@ RULES = (
     Rule(r"^python -m harness task=classification task\.data\.path=mlflow-dataset:", "2 of the registered examples: "
          "the same 2 README's first command evaluated (same samples, same seeded subset), so Gemma answers from "
          "the cache", set=("task.limit=2",)),
+    # docs/judges.md: the embedded Gemma as judge on 2 items; the model under test replays the references
+    Rule(r"task\.scorers=\[label_match,judge\]", "replay of the references instead of Gemma generating; the "
+         "embedded Gemma judges 2 of them in at most 16 tokens", set=(*REPLAY, "task.limit=2",
+                                                                      "task.judge.max_new_tokens=16")),
+    Rule(r"^python -m harness\.judge_check .*judge\.model=gemini_flash\b", "needs an API key: the judge is served "
+         "by the local fake Gemini server (it echoes, so every reply is invalid); 2 items",
+         set=("judge.model_overrides=['base_url={gemini_url}']", "limit=2"),
+         env=(("GEMINI_API_KEY", "fake-key-for-docs"),)),
+    Rule(r"^python -m harness\.judge_check .*calibration=labels\.jsonl", "labels.jsonl: 3 human grades of "
+         "classification outputs; the Gemma judge answers in at most 16 tokens", files=("labels.jsonl",),
+         set=("judge.max_new_tokens=16",)),
+    Rule(r"^python -m harness\.judge_check task=classification judge\.model=gemma3_270m\b", "the embedded Gemma "
+         "judges 2 items (4 outputs) in at most 16 tokens each", set=("limit=2", "judge.max_new_tokens=16")),
     Rule(r"model=gemini_flash\b", "needs an API key: served by the local fake Gemini server with a fake key",
          set=("model.base_url={gemini_url}", "task.limit=2"), env=(("GEMINI_API_KEY", "fake-key-for-docs"),)),
     Rule(r"task=humaneval_x\b", "HumanEval-X lives in ../shared/data; outs.jsonl: the canonical solutions of 2 "
@@ -280,6 +293,10 @@ def write_files(names: tuple[str, ...], where: Path) -> None:
             rows = [f"u{i}\treview {i}: {'great' if i % 2 else 'awful'}\t{['negative', 'positive'][i % 2]}"
                     for i in range(6)]
             (where / name).write_text("uid\ttext\tlabel\n" + "\n".join(rows) + "\n")
+        elif name == "labels.jsonl":  # docs/judges.md: human grades of classification outputs on its 1-5 scale
+            rows = [{"id": "test-000", "output": "positive", "grade": 5}, {"id": "test-001", "output": "neutral",
+                    "grade": 1}, {"id": "test-002", "output": "negative", "grade": "5"}]
+            (where / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
         elif name == "outs.jsonl":  # canonical solutions of the first problems of the documented language
             from harness.config.load import compose_run
             from harness.data.samples import load_task_data
