@@ -97,9 +97,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str, Path]
 
 def _cfg(runs: tuple[str, str, str, Path], fake: RuleGemini, name: str, **kw: Any) -> CompareConfig:
     base, cand, uri, tmp = runs
+    kw.setdefault("primary_metric", "accuracy")
     return CompareConfig(
         baseline=base, candidates=[cand], tracking_uri=uri, out_dir=str(tmp / name), resamples=500,
-        primary_metric="accuracy",
         judge="pairwise", judge_model="gemini_flash",
         judge_overrides=[f"model.base_url={fake.url}", "model.concurrency=8"], **kw,
     )
@@ -163,6 +163,11 @@ def test_fair_judge_end_to_end(runs: tuple[str, str, str, Path], fake: RuleGemin
     again = run_compare(_cfg(runs, fake, "fair"))
     assert fake.judge_prompts == [] and again.judge is not None
     assert again.judge.candidates[0].result.win_rate == pytest.approx(0.675)
+
+    # the win rate as the verdict's own metric: 14 wins, no loss, n = 40 >= min_n
+    primary = run_compare(_cfg(runs, fake, "fair", primary_metric="judge.win_rate"))
+    assert fake.judge_prompts == []
+    assert "PAYS OFF on judge.win_rate (model-graded)" in primary.comparison.headline()
 
 
 def test_first_position_judge_says_caution_and_gate_refuses(
