@@ -18,6 +18,7 @@ tune       local PEFT tuning and Gemini tuning jobs (`python -m harness.tune`)
 compare    paired statistics and verdicts (`python -m harness.compare`)
 gate       release gates for CI (`python -m harness.gate`)
 curve      learning curves: how many examples until tuning pays off (`python -m harness.curve`)
+methods    tuning methods side by side in one comparison (`python -m harness.methods`)
 demo       the main job (`./dev run`)
 """
 
