@@ -1,22 +1,28 @@
 #!/usr/bin/env python
 """Regenerate the MLflow UI screenshots in docs/img/ from a store of the demonstration's runs.
 
-    .venv/bin/python scripts/screenshots.py [--store mlflow.db] [--out docs/img] [--experiment harness]
+    .venv/bin/python scripts/screenshots.py [--store mlflow.db] [--out docs/img]
+        [--experiment harness] [--views overview,runs,...] [--url http://host:port]
 
 The store defaults to ./mlflow.db, which `./dev run` writes. The script copies it to a
-temporary folder (the UI server never touches yours), serves the copy with a real
-`mlflow server` on a free local port, opens each view in headless Chromium through the
-DevTools protocol, waits until the view shows what it should (the runs, the traces, the
-dataset, the prompt version) and saves one PNG per view:
+temporary folder (your store is never touched), serves the copy with a real `mlflow server`
+on a free local port (or uses the running server given by --url), opens each view in
+headless Chromium through the DevTools protocol, waits until the view shows what it should
+and saves one PNG per view (1400 pixels wide, 256 colours):
 
-    experiment.png   the experiment's evaluation runs with their traces
-    compare.png      base vs tuned example by example, outputs and assessments side by side
-    run.png          one run's page: its dataset input and its prompt version
+    overview.png         the experiment's landing page: trace count, latency, errors
+    runs.png             the evaluation runs list with each run's dataset
+    compare.png          tuned vs base k-shot, example by example: both outputs, the
+                         reference and both runs' assessments on one row
+    compare-example.png  one example the tuned run gets right and the base gets wrong,
+                         its two traces side by side (inputs, prompts, outputs)
+    run.png              the tuned run's page: its dataset input and prompt version
 
-It looks for the latest base zero-shot, base k-shot and tuned evaluation runs by their
-tags (`harness.variant`, `harness.shots`), as the demonstration writes them. A view that
-does not show what it should within the time limit is an error naming the view and the
-text it waited for, and no PNG is kept for it.
+It takes the latest finished tuned 0-shot run and the latest base 0-shot and k-shot runs of
+the same task and base model, by their tags (`harness.variant`, `harness.shots`,
+`harness.base_model`), as the demonstration writes them. A view that does not show what it
+should within the time limit is one error line naming the view and the missing text (exit
+code 2), as are a missing store and a store without those runs.
 """
 
 from __future__ import annotations
@@ -183,6 +189,16 @@ class Browser:
         missing = [n for n in needles if n not in text]
         raise ScreenshotError(f"{what}: did not show {missing} within {timeout:.0f}s")
 
+    def wait_js(self, expression: str, timeout: float = 60, what: str = "page") -> Any:
+        """Poll a JavaScript expression until its value is truthy; returns it. ScreenshotError on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.js(expression)
+            if value:
+                return value
+            time.sleep(0.3)
+        raise ScreenshotError(f"{what}: {expression[:80]} stayed false for {timeout:.0f}s")
+
     def click_text(self, text: str, selector: str = "*") -> None:
         """Click the innermost element matching `selector` whose visible text is exactly `text`."""
         found = self.js(
@@ -329,7 +345,7 @@ VIEWS = (
     View("runs", "/experiments/{exp}/evaluation-runs", ("{tuned_name}", "{basek_name}", "{base0_name}", "Dataset")),
     View("compare", COMPARE, ("Comparing", "{tuned_name}", "{basek_name}", "Assessments", "{input}")),
     View("compare-example", COMPARE, ("Comparing", "{input}"), click="{input}",
-         expect_after=("Comparing 2 traces", "{tuned_output}", "{base_output}")),
+         expect_after=("Comparing 2 traces", "Outputs", "{tuned_output}", "{base_output}")),
     View("run", "/experiments/{exp}/runs/{tuned}", ("Registered prompts", "{prompt}", "Datasets", "{dataset}")),
 )
 
@@ -344,21 +360,27 @@ def show(browser: Browser, base_url: str, view: View, fields: dict[str, str], ti
     return text
 
 
-def shoot(db: Path, out: Path, experiment: str, chromium: str, work: Path,
+def shoot(url: str, out: Path, experiment: str, chromium: str, work: Path,
           views: Sequence[View] = VIEWS) -> list[Path]:  # fmt: skip
-    """Serve a copy of `db`, open each view and write its PNG into `out`; returns the PNGs."""
+    """Open each view on the tracking server at `url` and write its PNG into `out`; returns the PNGs."""
+    runs = find_demo_runs(url, experiment)
+    fields = runs.fields()
+    written = []
+    with Browser(chromium, work / "chromium") as browser:
+        for view in views:
+            show(browser, url, view, fields)
+            written.append(browser.screenshot(out / f"{view.name}.png"))
+            print(f"{out / view.name}.png", flush=True)
+    return written
+
+
+def shoot_store(db: Path, out: Path, experiment: str, chromium: str, work: Path,
+                views: Sequence[View] = VIEWS) -> list[Path]:  # fmt: skip
+    """Serve a copy of the SQLite store `db` with `mlflow server`, then `shoot` it."""
     copy = work / "mlflow.db"
     shutil.copyfile(db, copy)  # the server may migrate or write; the user's store stays as it was
-    written = []
     with mlflow_server(copy) as url:
-        runs = find_demo_runs(url, experiment)
-        fields = runs.fields()
-        with Browser(chromium, work / "chromium") as browser:
-            for view in views:
-                show(browser, url, view, fields)
-                written.append(browser.screenshot(out / f"{view.name}.png"))
-                print(f"{out / view.name}.png", flush=True)
-    return written
+        return shoot(url, out, experiment, chromium, work, views)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -366,6 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, default=Path("mlflow.db"), help="SQLite MLflow store (./mlflow.db)")
     parser.add_argument("--out", type=Path, default=Path("docs/img"), help="folder for the PNGs (docs/img)")
     parser.add_argument("--experiment", default="harness", help="experiment name (harness)")
+    parser.add_argument("--url", help="a running tracking server to shoot instead of serving --store")
     parser.add_argument("--views", default=",".join(v.name for v in VIEWS),
                         help="comma-separated views to shoot (default: all)")  # fmt: skip
     args = parser.parse_args(argv)
@@ -375,13 +398,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         unknown = [name for name in wanted if name not in known]
         if unknown or not wanted:
             raise ScreenshotError(f"unknown view(s) {unknown} (--views); known: {', '.join(known)}")
-        if not args.store.is_file():
+        if args.url is None and not args.store.is_file():
             raise ScreenshotError(f"no MLflow store at {args.store} (--store; ./dev run writes ./mlflow.db)")
         chromium = find_chromium()
         if chromium is None:
             raise ScreenshotError("needs Chromium (apt-get install chromium)")
         with tempfile.TemporaryDirectory(prefix="screenshots-") as work:
-            shoot(args.store.resolve(), args.out, args.experiment, chromium, Path(work), [known[n] for n in wanted])
+            views = [known[n] for n in wanted]
+            if args.url:
+                shoot(args.url.rstrip("/"), args.out, args.experiment, chromium, Path(work), views)
+            else:
+                shoot_store(args.store.resolve(), args.out, args.experiment, chromium, Path(work), views)
     except ScreenshotError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

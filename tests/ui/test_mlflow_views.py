@@ -88,8 +88,10 @@ def test_opening_one_example_compares_the_two_traces(ui: UI) -> None:
     text_in = next(t for t in rows if t in items and _expected_output(tuned, *items[t]) != _expected_output(
         basek, *items[t]))  # fmt: skip
     ui.browser.click_text(text_in)
-    ui.browser.wait_for(["Comparing 2 traces"], 60, "example")
-    dialog = ui.browser.js("""[...document.querySelectorAll('[role="dialog"]')].map(d => d.innerText).join('\\n')""")
+    # the dialog opens first and fills in when both traces have loaded: wait for both outputs
+    dialog = ui.browser.wait_js("""(() => { const t = [...document.querySelectorAll('[role="dialog"]')]
+        .map(d => d.innerText).join('\\n'); return t.split('\\nOutputs\\n').length === 3 ? t : ''; })()""",
+                                60, "example")  # fmt: skip
     index, label = items[text_in]
     assert "Comparing 2 traces" in dialog
     # both traces' inputs and outputs; the 3-shot prompt carries three worked examples
@@ -112,7 +114,8 @@ def test_run_page_shows_the_dataset_input_and_the_prompt_version(ui: UI) -> None
 
 def test_screenshot_script_writes_pngs_of_the_views(ui: UI) -> None:
     out = ui.work / "img"
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts/screenshots.py"), "--store", str(ui.db),
+    # the running server of the fixture (--url): serving a store is the fixture's own mlflow_server
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts/screenshots.py"), "--url", ui.url,
                            "--out", str(out), "--views", "runs,run"],
                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
