@@ -120,16 +120,18 @@ def run_demo(cfg: DemoConfig) -> int:
     _print_leakage([(f"{cfg.model} 0-shot", base0), (f"{cfg.model} {cfg.shots}-shot", basek),
                     (f"{tuned.name} 0-shot", tuned0)], base_cfg.task.primary_metric)  # fmt: skip
     _step("5/5  compare: did tuning pay off?")
+    # no tuning_cost_usd: the tuned run's own tuning cost is found from its adapter's tuning run
+    # (harness.compare.tuning), and the 3-shot prompt was not tuned, so nothing is charged to it
     outcome = run_compare(CompareConfig(
         baseline=str(base0.mlflow_run_id), candidates=[str(basek.mlflow_run_id), str(tuned0.mlflow_run_id)],
-        margin=cfg.margin, min_n=cfg.min_n, tuning_cost_usd=tuned.cost_usd, tracking_uri=uri,
+        margin=cfg.margin, min_n=cfg.min_n, tracking_uri=uri,
     ))
     print("\n".join(console_lines(outcome)))
     print(f"reports: {outcome.markdown}  {outcome.html}")
     # the honest question: does the tuned model beat just prompting the base, and when does tuning pay back?
     versus_prompting = run_compare(CompareConfig(
         baseline=str(basek.mlflow_run_id), candidates=[str(tuned0.mlflow_run_id)],
-        margin=cfg.margin, min_n=cfg.min_n, tuning_cost_usd=tuned.cost_usd, tracking_uri=uri,
+        margin=cfg.margin, min_n=cfg.min_n, tracking_uri=uri,
     ))
     print("\n".join(console_lines(versus_prompting)))
     print(f"reports: {versus_prompting.markdown}  {versus_prompting.html}")

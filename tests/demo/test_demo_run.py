@@ -7,6 +7,7 @@ the test checks that the five steps run and that the console shows what the READ
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,15 @@ def test_demo_runs_end_to_end_at_a_tiny_size(
     assert "demo_tiny_lora (lora)" in out and " vs gemma3_270m 1-shot (base)" in out
     assert "steps: base zero-shot" in out and "compare" in out.split("steps:")[1]
     assert "all flipped items:" in out
+    # the tuned candidate pays its own tuning run's cost; the 3-shot prompt is charged nothing
+    assert out.count(", tuning run ") >= 2  # in both comparisons, beside the tuned candidate's break-even
+    summaries = [json.loads(p.read_text(encoding="utf-8")) for p in
+                 sorted((tmp_path / "results" / "compare").glob("*/comparison.json"))]  # fmt: skip
+    costs = {c["label"].split(" [")[0]: (c["tuning_cost_usd"], c["tuning_cost_source"])
+             for s in summaries for c in s["candidates"]}  # fmt: skip
+    assert costs["gemma3_270m 1-shot (base)"] == (0.0, "config")
+    tuned = costs["demo_tiny_lora (lora)"]
+    assert tuned[0] > 0 and tuned[1].startswith("tuning run ")
     # the verdicts on all items and on the clean subset, as `python -m harness.compare` prints them
     assert out.count("clean subset") >= 3 and "all items" in out
     reports = sorted((tmp_path / "results" / "compare").glob("*/report.md"))
