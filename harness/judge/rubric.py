@@ -121,8 +121,8 @@ class Rubric:
         for grade in sorted(self.grades, key=len, reverse=True):  # '10' before '1'
             g = grade.lower()
             after = low[len(g):]
-            # a whole grade: not 'passable', and not '4.5' on a 1-5 scale (a number off the scale)
-            if low.startswith(g) and not (after[:1].isalnum() or re.match(r"[.,]\d", after)):
+            # a whole grade: not 'passable', and not '4.5' on a 1-5 scale (a number off the scale; '4.0' is 4)
+            if low.startswith(g) and not (after[:1].isalnum() or re.match(r"[.,]0*[1-9]", after)):
                 return grade
         return None
 

@@ -94,19 +94,23 @@ RULES = (
     Rule(r"^python -m harness task=classification task\.data\.path=mlflow-dataset:", "2 of the registered examples: "
          "the same 2 README's first command evaluated (same samples, same seeded subset), so Gemma answers from "
          "the cache", set=("task.limit=2",)),
-    # docs/judges.md: the embedded Gemma as judge on 2 items; the model under test replays the references
-    Rule(r"task\.scorers=\[label_match,judge\]", "replay of the references instead of Gemma generating; the "
-         "embedded Gemma judges 2 of them in at most 16 tokens", set=(*REPLAY, "task.limit=2",
-                                                                      "task.judge.max_new_tokens=16")),
+    # docs/judges.md: the Gemma judge runs once (judge_check on 2 items, below); elsewhere the local fake Gemini
+    # server is the judge instead of loading Gemma again (it echoes: every reply is invalid, the path still runs)
+    Rule(r"task\.scorers=\[label_match,judge\]", "replay of the references instead of Gemma generating, and the "
+         "fake Gemini judge instead of Gemma judging; 2 items",
+         set=(*REPLAY, "task.limit=2", "task.judge.model=gemini_flash",
+              "task.judge.model_overrides=['base_url={gemini_url}']"), env=(("GEMINI_API_KEY", "fake-key-for-docs"),)),
     Rule(r"^python -m harness\.judge_check .*judge\.model=gemini_flash\b", "needs an API key: the judge is served "
          "by the local fake Gemini server (it echoes, so every reply is invalid); 2 items",
          set=("judge.model_overrides=['base_url={gemini_url}']", "limit=2"),
          env=(("GEMINI_API_KEY", "fake-key-for-docs"),)),
     Rule(r"^python -m harness\.judge_check .*calibration=labels\.jsonl", "labels.jsonl: 3 human grades of "
-         "classification outputs; the Gemma judge answers in at most 16 tokens", files=("labels.jsonl",),
-         set=("judge.max_new_tokens=16",)),
+         "classification outputs; the fake Gemini judge instead of Gemma", files=("labels.jsonl",),
+         set=("judge.model=gemini_flash", "judge.model_overrides=['base_url={gemini_url}']"),
+         env=(("GEMINI_API_KEY", "fake-key-for-docs"),)),
     Rule(r"^python -m harness\.judge_check task=classification judge\.model=gemma3_270m\b", "the embedded Gemma "
-         "judges 2 items (4 outputs) in at most 16 tokens each", set=("limit=2", "judge.max_new_tokens=16")),
+         "judges 2 items (4 outputs), at most 16 tokens each, no re-asks",
+         set=("limit=2", "judge.max_new_tokens=16", "judge.retries=0")),
     Rule(r"model=gemini_flash\b", "needs an API key: served by the local fake Gemini server with a fake key",
          set=("model.base_url={gemini_url}", "task.limit=2"), env=(("GEMINI_API_KEY", "fake-key-for-docs"),)),
     Rule(r"task=humaneval_x\b", "HumanEval-X lives in ../shared/data; outs.jsonl: the canonical solutions of 2 "

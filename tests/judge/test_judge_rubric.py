@@ -33,7 +33,8 @@ def test_pass_fail_replies(reply: str, grade: str | None, rationale: str | None)
 
 
 @pytest.mark.parametrize(("reply", "grade"), [("4/5 mostly right", "4"), ("5", "5"), ("Grade: 3\nRationale: x", "3"),
-                                              ("10", None), ("five", None), ("4.5", None), ("4. Good", "4")])
+                                              ("10", None), ("five", None), ("4.5", None), ("4. Good", "4"),
+                                              ("1.0", "1")])
 def test_numeric_scale_replies(reply: str, grade: str | None) -> None:
     parsed = LIKERT.parse(reply)
     assert (parsed.grade if parsed else None) == grade
