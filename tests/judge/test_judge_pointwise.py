@@ -132,3 +132,37 @@ def test_bad_judge_config_fails_before_any_model_work(tmp_path: Path, extra: lis
     with pytest.raises(ConfigError, match=needle.replace("(", r"\(")):
         evaluate(cfg, quiet=True)
     assert not (tmp_path / "mlflow.db").exists()  # before the MLflow run starts
+
+
+def test_judge_model_shares_the_rubric_through_gemini_context_caching_and_prices_it(
+    planted_key: str, tmp_path: Path  # noqa: F811 - the fixture above
+) -> None:
+    from harness.config.schema import CacheConfig
+    from harness.judge.model import open_judge
+    from harness.judge.pointwise import grade
+    from harness.judge.rubric import BUILTIN_TEMPLATE, Item, Rubric
+
+    rubric = Rubric(BUILTIN_TEMPLATE, "built-in", "A long rubric. " * 20, ("fail", "pass"), True, 0)
+    items = [Item(f"i{k}", f"input {k}", "yes" if k % 2 else "no", "yes") for k in range(4)]
+    with serve_judge(fair) as server:
+        judge = open_judge("gemini_flash", [f"base_url={server.url}", "context_cache=true",
+                                            "context_cache_min_tokens=50"],
+                           cache=CacheConfig(path=str(tmp_path / "cache.sqlite")))
+        try:
+            grades = grade(judge, rubric, items)
+        finally:
+            judge.close()
+        [cache] = [e.body for e in server.log if e.path.endswith("cachedContents") and e.method == "POST"]
+        cached_text = " ".join(p["text"] for c in cache["contents"] for p in c["parts"])
+        sent = [e.body for e in server.log if e.path.endswith(":generateContent")]
+    assert [g.grade for g in grades] == ["fail", "pass", "fail", "pass"]
+    assert "A long rubric." in cached_text and "[Output to grade]" not in cached_text  # the shared part only
+    assert len(sent) == 4 and all(b.get("cachedContent") for b in sent)
+    prices = judge.model_cfg.prices  # gemini_flash.yaml: USD per million tokens
+    for g in grades:  # the fake counts words as tokens and reports the cached ones
+        assert g.cost_usd > 0 and g.prompt_tokens > len(cached_text.split())
+        uncached = g.prompt_tokens - len(cached_text.split())
+        expected = (uncached * prices.input_per_mtok + len(cached_text.split()) * prices.cached_per_mtok
+                    + g.output_tokens * prices.output_per_mtok) / 1e6
+        assert g.cost_usd == pytest.approx(expected)
+    assert judge.usage.requests == 4 and judge.usage.cost_usd == pytest.approx(sum(g.cost_usd for g in grades))
