@@ -22,7 +22,7 @@ below min_kappa.
   calibration=labels.jsonl                         human labels instead: rows {id, output, grade}
   limit=40  pass_at=0.5  min_kappa=0.4  min_accuracy=0  resamples=1000
   judge.grades=[fail,pass]  judge.rubric='...'  judge.reference=false  judge.template=judge.jinja
-  judge.model_overrides=[base_url=http://...]      settings of the judge model
+  "judge.model_overrides=['base_url=http://...']"  settings of the judge model (quoted list items)
   tracking.uri=sqlite:///mlflow.db  out_dir=results/judge_check  cache.enabled=true
 Docs: docs/judges.md.  Config: conf/judge_check.yaml (schema harness/judge/check_config.py)
 """
