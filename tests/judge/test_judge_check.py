@@ -60,7 +60,7 @@ def test_a_judge_that_always_says_pass_has_kappa_zero_and_is_weak(
     planted_key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]  # noqa: F811 - the fixture above
 ) -> None:
     with serve_judge(always_pass) as server:
-        assert main(_args(tmp_path, server.url)) == 0
+        assert main(_args(tmp_path, server.url, "tracking.enabled=false")) == 0
     out = capsys.readouterr().out
     assert "accuracy     0.500" in out and "kappa        0.000" in out  # right on every correct output, no skill
     assert "CAUTION: weak judge: kappa 0.000 < 0.4" in out
@@ -83,7 +83,7 @@ def test_human_labels_as_the_calibration_set(
                               for i, o, g in rows))
     human = [g for _, _, g in rows]
     judge = ["pass" if o == refs[i] else "fail" for i, o, _ in rows]
-    assert main(_args(tmp_path, fair_server.url, f"calibration={labels}")) == 0
+    assert main(_args(tmp_path, fair_server.url, f"calibration={labels}", "tracking.enabled=false")) == 0
     [summary] = list((tmp_path / "checks").rglob("judge_check.json"))
     data = json.loads(summary.read_text())
     assert data["mode"] == "calibration" and data["n"] == 6
