@@ -73,6 +73,8 @@ RULES = (
     Rule(r"^source ", "shell set-up; this test already runs inside the venv", skip=True),
     Rule(r"^gsutil ", "Google Cloud's CLI, not this project's", skip=True),
     Rule(r"^(\.venv/bin/)?mlflow ui\b", "MLflow's own UI server; it serves until stopped", skip=True),
+    Rule(r"scripts/screenshots\.py\b", "needs the demonstration's store and Chromium; tests/ui/test_mlflow_views.py "
+         "runs the script on a tiny store of that shape", skip=True),
     Rule(r"harness\.tune\.gemini action=tune\b",
          "starts a paid Vertex AI tuning job (needs Google Cloud credentials); "
          "tests/backends/test_gemini_jobs.py runs it against the fake server", skip=True),
