@@ -20,6 +20,7 @@ from tests.ui.conftest import UI, shots
 def test_mlflow_ui_compares_variants_side_by_side(ui: UI) -> None:
     client = MlflowClient(tracking_uri=ui.url)
     exp = client.get_experiment_by_name("harness")
+    assert exp is not None
     ids = [ui.ids["base 3-shot"], ui.ids["tuned 0-shot"]]
     query = urllib.parse.urlencode({"runs": json.dumps(ids), "experiments": json.dumps([exp.experiment_id])})
     base, tuned = f"banking77_demo/{demo_store.BASE}", f"banking77_demo/{demo_store.TUNED}"

@@ -25,6 +25,7 @@ ROW_TEXTS = """[...document.querySelectorAll('[role="row"]')].map(r => r.innerTe
 
 def _fields(ui: UI) -> dict[str, str]:
     exp = MlflowClient(tracking_uri=ui.url).get_experiment_by_name("harness")
+    assert exp is not None
     return {"exp": exp.experiment_id, "tuned": ui.ids["tuned 0-shot"], "basek": ui.ids["base 3-shot"],
             "base0": ui.ids["base 0-shot"]}  # fmt: skip
 
