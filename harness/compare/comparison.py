@@ -47,6 +47,12 @@ class CandidateResult:
     def metric(self, name: str) -> MetricComparison:
         return next(mc for mc in self.metrics if mc.metric == name)
 
+    def break_even_text(self) -> str:
+        """The break-even volume in words; a candidate that cost nothing to make has nothing to pay back."""
+        if self.tuning_cost_usd <= 0:
+            return "n/a (no tuning cost)"
+        return format_break_even(self.break_even_requests)
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -73,7 +79,7 @@ class Comparison:
             )
             if c.verdict in (Verdict.NO_DIFFERENCE, Verdict.INCONCLUSIVE):
                 text += f", MDE={mc.mde:.4f}"
-            text += f"); break-even {format_break_even(c.break_even_requests)}"
+            text += f"); break-even {c.break_even_text()}"
             if c.tuning_cost_source != "config":
                 text += f" (tuning ${c.tuning_cost_usd:.4f}, {c.tuning_cost_source})"
             if c.warnings:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from harness.compare import examples, stats
-from harness.compare.comparison import Comparison, format_break_even
+from harness.compare.comparison import Comparison
 from harness.compare.runs import Operational, RunData
 from harness.compare.verdict import PREFERENCE_METRICS, MetricComparison
 
@@ -123,7 +123,7 @@ def delta_rows(comp: Comparison) -> list[list[str]]:
             f"{c.ops.error_rate - b.error_rate:+.2%}",
             ("yes: " if c.cost.cheaper else "no: ") + c.cost.why if c.cost else "",
             f"${c.tuning_cost_usd:,.4f} ({c.tuning_cost_source})",  # each candidate's own, or the config's
-            format_break_even(c.break_even_requests),
+            c.break_even_text(),
         ]
         for c in comp.candidates
     ]

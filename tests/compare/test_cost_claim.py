@@ -107,3 +107,11 @@ def test_a_dearer_candidate_is_never_cheaper() -> None:
     cand = _run("b", same, cost=0.0012, prompt_tokens=40, params={})
     claim = cost_claim(base, cand, [r.id for r in base.rows], min_saving=0.10)
     assert not claim.cheaper and claim.saving == pytest.approx(-0.2)
+
+
+def test_a_candidate_that_cost_nothing_to_make_has_no_break_even() -> None:
+    # a prompting baseline (3-shot) is not tuned: "break-even 0 requests" would read as "pays back at once"
+    base, cand = _demo_pair(TIMED)
+    comp = compare_runs(base, [cand], "accuracy", VerdictRules(margin=MARGIN, min_n=30), tuning_cost_usd=0.0)
+    assert "break-even n/a (no tuning cost)" in comp.headline()
+    assert "| n/a (no tuning cost) |" in markdown(comp)
