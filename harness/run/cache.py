@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from harness.backends.base import BackendIdentity
@@ -38,6 +39,30 @@ def cache_key(identity: BackendIdentity, request: Request, per_sample: bool = Fa
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+_BUSY_TIMEOUT_S = 60.0
+
+
+def _retry_while_busy(step: Callable[[], None]) -> None:
+    """Run `step`, retrying while another process holds the file.
+
+    Parallel sweep cells open one fresh cache at the same moment. Switching
+    to WAL and a stale read snapshot make SQLite answer "database is locked"
+    at once, without waiting out the busy timeout, so the wait is here.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    delay = 0.01
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
 class ResponseCache:
     """Get and put responses by key. Only successful responses are stored."""
 
@@ -45,16 +70,22 @@ class ResponseCache:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=60.0, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
-            self._db.execute("SELECT count(*) FROM responses LIMIT 1").fetchone()
+            self._db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+            _retry_while_busy(self._prepare)
         except (sqlite3.DatabaseError, OSError) as exc:
             raise UserError(
                 f"response cache {path} is unreadable or corrupt ({exc}); "
                 "delete it, or set cache.path=<other file> or cache.enabled=false"
             ) from None
+
+    def _prepare(self) -> None:
+        if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")  # a write lock up front: the busy timeout applies
+            self._db.execute(_SCHEMA)
+        self._db.execute("SELECT count(*) FROM responses LIMIT 1").fetchone()
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Response]:
         found: dict[str, Response] = {}
