@@ -125,7 +125,7 @@ def compare_runs(
         ]
         ops[cand.run_id] = rn.operational(cand)
         claims[cand.run_id] = cost_claim(
-            baseline, cand, aligned.ids, min_saving=rules.min_saving,
+            baseline, cand, aligned.ids, min_saving=rules.min_saving, trust_timed_cost=rules.trust_timed_cost,
             confidence=1 - rules.alpha, resamples=rules.resamples, seed=rules.seed,
         )  # fmt: skip
     decided = apply_holm(per_cand, rules, {run_id: claim.cheaper for run_id, claim in claims.items()})

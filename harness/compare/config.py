@@ -38,6 +38,7 @@ class CompareConfig:
     min_n: int = 30
     max_mde: float = 0.1
     min_saving: float = 0.10  # "cheaper" (verdict rule 3, break-even) needs this saving, shown (compare/cost.py)
+    trust_timed_cost: bool = False  # credit wall-time savings without fewer tokens (runs timed on dedicated hardware)
     resamples: int = 2000
     seed: int = 0
     tracking_uri: str | None = None  # default: $MLFLOW_TRACKING_URI, else MLflow's default
@@ -77,6 +78,7 @@ class CompareConfig:
             min_n=self.min_n,
             max_mde=self.max_mde,
             min_saving=self.min_saving,
+            trust_timed_cost=self.trust_timed_cost,
             resamples=self.resamples,
             seed=self.seed,
         )

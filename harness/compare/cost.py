@@ -11,11 +11,15 @@ A saving counts only when all of these hold:
 1. it is material: at least `min_saving` of the baseline's cost per request;
 2. it is consistent: the paired bootstrap CI of the per-example cost
    difference lies below 0;
-3. when either run is priced by compute time, the token counts agree: the
-   candidate processes no more tokens per request (prompt + output) than the
-   baseline. Tokens are deterministic, time is not; a time saving that the
-   token counts contradict is treated as noise. Conservative by design: a
-   smaller model that is faster on more tokens is not credited (docs/comparison.md).
+3. when either run is priced by compute time, the tokens carry the saving:
+   the candidate processes at least `min_saving` fewer tokens per request
+   (prompt + output) than the baseline. Tokens are deterministic, time is
+   not: two runs timed at different moments on a shared machine differ by
+   its load alone (measured: a merged IA3 adapter that gave exactly the base
+   model's answers was timed 13% faster than the base run and "paid off").
+   Conservative by design: a smaller model that is faster on the same tokens
+   is not credited unless `trust_timed_cost` says the runs were timed on
+   dedicated, equally loaded hardware (docs/comparison.md).
 
 Pure: rows and rules in, a `CostClaim` out.
 """
@@ -57,6 +61,7 @@ def cost_claim(
     ids: Sequence[str],
     *,
     min_saving: float,
+    trust_timed_cost: bool = False,
     confidence: float = 0.95,
     resamples: int = 2000,
     seed: int = 0,
@@ -84,5 +89,12 @@ def cost_claim(
             return CostClaim(
                 saving, delta, False,
                 f"timed saving contradicted by tokens ({tokens_c:.0f} vs {tokens_b:.0f} per request): timing noise",
+            )  # fmt: skip
+        token_saving = (tokens_b - tokens_c) / tokens_b if tokens_b > 0 else 0.0
+        if token_saving < min_saving and not trust_timed_cost:
+            return CostClaim(
+                saving, delta, False,
+                f"timed saving not carried by tokens ({tokens_c:.0f} vs {tokens_b:.0f} per request): "
+                "machine load can make it",
             )  # fmt: skip
     return CostClaim(saving, delta, True, f"cheaper by {saving:.1%}")

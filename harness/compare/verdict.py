@@ -48,6 +48,7 @@ class VerdictRules:
     power: float = stats.POWER
     min_n: int = 30  # below this many paired examples: inconclusive
     min_saving: float = 0.10  # "cheaper" needs at least this relative saving per request (harness.compare.cost)
+    trust_timed_cost: bool = False  # credit a time-priced saving the token counts do not carry (dedicated hardware)
     max_mde: float = 0.1  # a 'no difference' that could hide more than this is inconclusive
     resamples: int = 2000
     seed: int = 0

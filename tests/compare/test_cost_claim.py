@@ -115,3 +115,30 @@ def test_a_candidate_that_cost_nothing_to_make_has_no_break_even() -> None:
     comp = compare_runs(base, [cand], "accuracy", VerdictRules(margin=MARGIN, min_n=30), tuning_cost_usd=0.0)
     assert "break-even n/a (no tuning cost)" in comp.headline()
     assert "| n/a (no tuning cost) |" in markdown(comp)
+
+
+def test_a_timed_saving_on_the_same_tokens_is_machine_load_not_a_saving() -> None:
+    # the methods table's case: a merged IA3 adapter gave exactly the base's answers (delta 0.000) on the same
+    # prompts, timed 13% faster (0.124 vs 0.142 USD per 1k requests) because the machine was less loaded then
+    same = [1] * 10 + [0] * 70
+    base = _run("a", same, cost=0.000142, prompt_tokens=72, params=TIMED)
+    cand = _run("b", same, cost=0.000124, prompt_tokens=72, params=TIMED)
+    ids = [r.id for r in base.rows]
+    claim = cost_claim(base, cand, ids, min_saving=0.10)
+    assert claim.saving == pytest.approx(18 / 142) and claim.delta.high < 0  # material and consistent ...
+    assert not claim.cheaper and "not carried by tokens (72 vs 72 per request)" in claim.why  # ... yet not shown
+    comp = compare_runs(base, [cand], "accuracy", VerdictRules(margin=MARGIN, min_n=30), tuning_cost_usd=0.0047)
+    assert comp.candidates[0].verdict is not Verdict.PAYS_OFF and math.isinf(comp.candidates[0].break_even_requests)
+    # on dedicated hardware the user may say the timings are comparable
+    assert cost_claim(base, cand, ids, min_saving=0.10, trust_timed_cost=True).cheaper
+    trusted = VerdictRules(margin=MARGIN, min_n=30, trust_timed_cost=True)
+    assert compare_runs(base, [cand], "accuracy", trusted).candidates[0].verdict is Verdict.PAYS_OFF
+
+
+def test_a_timed_saving_carried_by_fewer_tokens_is_cheaper() -> None:
+    # a shorter prompt (0-shot against a 3-shot baseline): fewer tokens and less time, both by more than min_saving
+    same = [1] * 40 + [0] * 40
+    base = _run("a", same, cost=0.000707, prompt_tokens=130, params=TIMED)
+    cand = _run("b", same, cost=0.000555, prompt_tokens=72, params=TIMED)
+    claim = cost_claim(base, cand, [r.id for r in base.rows], min_saving=0.10)
+    assert claim.cheaper and claim.why == "cheaper by 21.5%"
