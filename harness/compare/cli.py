@@ -43,8 +43,10 @@ def console_lines(outcome: CompareOutcome) -> list[str]:
     from harness.compare import judge_report, judged, leakage
 
     lv = outcome.leakage
-    headline = leakage.headline(outcome.comparison, lv) if lv else outcome.comparison.headline()
-    lines = [f"{judged.CAUTION} | {headline}" if outcome.judge and outcome.judge.caution else headline]
+    cautions = [judged.CAUTION] if outcome.judge and outcome.judge.caution else []
+    cautions += [leakage.CAUTION] if lv and lv.caution else []
+    lines = [" | ".join(cautions)] if cautions else []
+    lines += outcome.comparison.verdict_lines()  # one per candidate: a long joined line wraps unreadably
     lines += lv.console_lines() if lv else []
     lines += judge_report.console_lines(outcome.judge) if outcome.judge else []
     return lines

@@ -66,7 +66,11 @@ class Comparison:
     tuning_cost_usd: float
 
     def headline(self) -> str:
-        """The one-line verdict printed on the console."""
+        """The verdicts on one line (MLflow tag, CI summary): one part per candidate."""
+        return " | ".join(self.verdict_lines())
+
+    def verdict_lines(self) -> list[str]:
+        """One verdict per candidate, as the console prints them."""
         parts = []
         for c in self.candidates:
             mc = c.metric(self.primary)
@@ -85,7 +89,7 @@ class Comparison:
             if c.warnings:
                 text += "; warning: " + ", ".join(c.warnings)
             parts.append(text)
-        return " | ".join(parts)
+        return parts
 
 
 def format_break_even(requests: float) -> str:

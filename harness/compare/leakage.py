@@ -107,11 +107,6 @@ def view(comp: Comparison, threshold: float, metrics: Sequence[str] | None = Non
     return LeakageView(True, shares, tuple(verdicts), threshold, unknown)
 
 
-def headline(comp: Comparison, lv: LeakageView) -> str:
-    """The console headline, led by `CAUTION: leakage` when it applies."""
-    return f"{CAUTION} | {comp.headline()}" if lv.caution else comp.headline()
-
-
 def markdown(lv: LeakageView) -> str:
     if not lv.audited and not lv.unknown:
         return ""
