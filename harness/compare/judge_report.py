@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.compare.judged import CAUTION, MODEL_GRADED, JudgeView
+from harness.compare.report import insert_after_verdict
 from harness.compare.verdict import WIN_RATE
 
 
@@ -182,12 +183,7 @@ def with_html(report_html: str, view: JudgeView) -> str:
     block = f'<div class="judge">{"".join(parts)}</div>'
     if view.caution:
         report_html = report_html.replace('<p class="verdict">', f'<p class="verdict"><b>{esc(CAUTION)}.</b> ', 1)
-    anchor = '<p class="verdict">'
-    at = report_html.find(anchor)
-    if at < 0:
-        return report_html.replace("</body>", block + "</body>", 1)
-    end = report_html.find("</p>", at) + len("</p>")
-    return report_html[:end] + block + report_html[end:]
+    return insert_after_verdict(report_html, block)
 
 
 JUDGEMENTS_FILE = "judgements.jsonl"

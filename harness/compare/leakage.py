@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from harness.compare import runs as rn
 from harness.compare.comparison import Comparison, compare_runs
+from harness.compare.report import insert_after_verdict
 
 CAUTION = "CAUTION: leakage"
 
@@ -155,12 +156,7 @@ def with_html(report_html: str, lv: LeakageView) -> str:
         else:
             rows.append(f"</table><p><b>{html_lib.escape(line.replace('**', ''))}</b></p><table>")
     block = f'<div class="leakage"><table>{"".join(rows)}</table></div>'
-    anchor = '<p class="verdict">'
-    at = report_html.find(anchor)
-    if at < 0:
-        return report_html.replace("</body>", block + "</body>", 1)
-    end = report_html.find("</p>", at) + len("</p>")
-    return report_html[:end] + block + report_html[end:]
+    return insert_after_verdict(report_html, block)
 
 
 def log_tags(run_id: str, tracking_uri: str | None, lv: LeakageView) -> None:

@@ -265,3 +265,13 @@ def html(comp: Comparison) -> str:
         cost_png=quality_cost_plot(comp),
         diff_png=difference_plot(comp),
     )
+
+
+def insert_after_verdict(report_html: str, block: str) -> str:
+    """`block` right under the HTML report's verdict paragraph (leakage, judge), or at the end without one."""
+    anchor = '<p class="verdict">'
+    at = report_html.find(anchor)
+    if at < 0:
+        return report_html.replace("</body>", block + "</body>", 1)
+    end = report_html.find("</p>", at) + len("</p>")
+    return report_html[:end] + block + report_html[end:]
