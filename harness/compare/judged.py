@@ -129,21 +129,27 @@ def with_scores(run: rn.RunData, scores: dict[str, float]) -> rn.RunData:
 
 
 Opener = Callable[[str], Any]  # model config name -> an open judge model (ask, identity, close)
-KappaLookup = Callable[[str], tuple[float, str] | None]  # judge identity -> (kappa, judge_check run id)
+KappaLookup = Callable[[str, str], tuple[float, str] | None]  # (judge identity, task) -> (kappa, judge_check run)
 
 
 def find_kappa(tracking_uri: str | None) -> KappaLookup:
-    """The latest FINISHED judge_check run of a judge identity (tag harness.judge.identity): its judge.kappa."""
+    """The latest FINISHED judge_check run of a judge identity (tag harness.judge.identity): its judge.kappa.
 
-    def lookup(identity: str) -> tuple[float, str] | None:
+    Only a check on the compared runs' task counts when they name one (tag harness.task): a
+    judge's agreement with people on one task says little about its grading of another.
+    """
+
+    def lookup(identity: str, task: str) -> tuple[float, str] | None:
         from mlflow.entities import ViewType
         from mlflow.tracking import MlflowClient
 
         client = MlflowClient(tracking_uri=tracking_uri)
         exps = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ACTIVE_ONLY)]
         quoted = identity.replace("'", "\\'")
-        runs = client.search_runs(exps, f"attributes.status = 'FINISHED' and tags.`harness.judge.identity` = "
-                                        f"'{quoted}'", order_by=["attributes.start_time DESC"], max_results=20)
+        query = f"attributes.status = 'FINISHED' and tags.`harness.judge.identity` = '{quoted}'"
+        if task:
+            query += " and tags.`harness.task` = '{}'".format(task.replace("'", "\\'"))
+        runs = client.search_runs(exps, query, order_by=["attributes.start_time DESC"], max_results=20)
         run = next((r for r in runs if "judge.kappa" in r.data.metrics), None)
         return (float(run.data.metrics["judge.kappa"]), str(run.info.run_id)) if run else None
 
@@ -167,7 +173,7 @@ def judge_runs(
         weights = getattr(judge, "backend_identity", None) or identity  # exact weights when the judge has them
         kappa_run = ""
         if settings.kappa is None and kappa_lookup is not None:
-            found = kappa_lookup(identity_text(identity))
+            found = kappa_lookup(identity_text(identity), base.tag("task"))
             if found:
                 settings = dataclasses.replace(settings, kappa=found[0])
                 kappa_run = found[1]

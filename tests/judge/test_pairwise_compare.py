@@ -259,14 +259,19 @@ def test_judge_check_kappa_of_the_same_judge_is_applied(
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name("harness")
     assert exp is not None
-    tags = {"harness.kind": "judge_check", "harness.judge.identity": identity}
-    check = client.create_run(exp.experiment_id, tags=tags)
-    client.log_metric(check.info.run_id, "judge.kappa", 0.25)
-    client.set_terminated(check.info.run_id, "FINISHED")
+    def judge_check(task: str, kappa: float) -> str:
+        tags = {"harness.kind": "judge_check", "harness.judge.identity": identity, "harness.task": task}
+        run = client.create_run(exp.experiment_id, tags=tags)
+        client.log_metric(run.info.run_id, "judge.kappa", kappa)
+        client.set_terminated(run.info.run_id, "FINISHED")
+        return str(run.info.run_id)
+
+    check_id = judge_check("sst2", 0.25)  # the compared runs' task (tests/compare/mlflow_runs.py)
+    judge_check("banking77_demo", 0.9)  # newer, but another task: not evidence for this one
 
     out = _judge(fake, "fair", _cfg(runs, fake, "kappa"))  # a fair judge, but its judge_check disagrees
     jv = out.judge
-    assert jv is not None and jv.kappa == 0.25 and jv.kappa_run == check.info.run_id
+    assert jv is not None and jv.kappa == 0.25 and jv.kappa_run == check_id
     assert jv.caution and jv.reasons[0].endswith("judge_check kappa 0.25 < 0.4")
     given = run_compare(_cfg(runs, fake, "kappa-given", judge_kappa=0.6))  # given by hand: wins over the lookup
     assert given.judge is not None and given.judge.kappa == 0.6 and not given.judge.caution
