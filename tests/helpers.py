@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from harness.config.load import compose_run
@@ -48,3 +51,37 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str)
     for needle in needles:
         assert needle in errors[0], (needle, errors[0])
     return errors[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_mlflow_server(tmp: Path, port: int) -> subprocess.Popen[bytes]:
+    """A real `mlflow server` on `port` (store tmp/server.db, artifacts tmp/artifacts), up when returned.
+
+    It runs in its own process group, so `os.killpg(proc.pid, ...)` stops its workers too;
+    its output goes to tmp/server.log, quoted when it does not come up within 120 s.
+    """
+    import pytest
+
+    with (tmp / "server.log").open("a") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", "1", "--backend-store-uri", f"sqlite:///{tmp / 'server.db'}",
+             "--artifacts-destination", str(tmp / "artifacts")],
+            cwd=tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return proc
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"mlflow server did not start: {(tmp / 'server.log').read_text()[-2000:]}")
+        time.sleep(0.3)

@@ -14,12 +14,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -39,7 +37,7 @@ from harness.tracking.traces import TraceContext, TracesWrite
 from harness.tracking.writes import Artifacts, End, Metrics, Params, Table, Tags
 from tests.fakes import gemini_server
 from tests.fakes.gemini_server import Faults
-from tests.helpers import isolated
+from tests.helpers import free_port, isolated, start_mlflow_server
 from tests.reliability.support import API_KEY, Oracle, cache_rows, cli_env, gemini_args, make_dataset
 
 N = 16  # examples of the killed run
@@ -49,40 +47,16 @@ PASSWORD = "pw-planted-5e6f7a8b9c"  # MLflow's basic-auth password: must reach n
 VOLATILE = ("timing.", "cache.", "latency")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
     """A real `mlflow server` on a fixed port and store, which the test can kill and start again."""
 
     def __init__(self, tmp: Path) -> None:
-        self.tmp, self.port = tmp, _free_port()
+        self.tmp, self.port = tmp, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        log = (self.tmp / "server.log").open("a")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", "1", "--backend-store-uri", f"sqlite:///{self.tmp / 'server.db'}",
-             "--artifacts-destination", str(self.tmp / "artifacts")],
-            cwd=self.tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        log.close()
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"mlflow server did not start: {(self.tmp / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+        self.proc = start_mlflow_server(self.tmp, self.port)
 
     def kill(self) -> None:
         """SIGKILL the server and its workers (its own process group)."""
@@ -326,7 +300,7 @@ def test_a_lost_server_is_told_apart_from_a_refused_write(monkeypatch: pytest.Mo
     from mlflow.tracking import MlflowClient
 
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    dead = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     with pytest.raises(Exception) as refused_connection:
         MlflowClient(tracking_uri=dead).get_run("0" * 32)
     assert server_lost(dead, refused_connection.value)
@@ -370,7 +344,7 @@ def test_a_server_down_at_the_start_stops_the_run_before_any_model_work(
     # MLflow's own default retries (7, ~4 minutes on a refused connection) stay on: the tracker's
     # probe of /health must answer first (without it this test would not finish in pytest's timeout)
     monkeypatch.delenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", raising=False)
-    dead = f"http://me:s3cret@127.0.0.1:{_free_port()}"
+    dead = f"http://me:s3cret@127.0.0.1:{free_port()}"
     cfg = compose_run([*isolated(tmp_path), "task=classification", "task.limit=2", "model=replay",
                        f"model.path={_replay_rows(tmp_path)}", f"tracking.uri={dead}"])
     with pytest.raises(ConfigError, match=r"tracking\.uri=.*me:\*\*\*@.*does not answer") as err:
