@@ -28,6 +28,16 @@ def mlflow_metric_name(name: str) -> str:
     return name.replace("@", "_at_")
 
 
+def _log_batched(client: Any, run_id: str, field: str, entities: Sequence[Any], size: int) -> None:
+    """`log_batch` in slices of `size`: MLflow caps params and tags at 100 per call, metrics at 1,000."""
+    for start in range(0, len(entities), size):
+        client.log_batch(run_id, **{field: list(entities[start : start + size])})
+
+
+def _encode_items(items: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+    return {"items": [list(kv) for kv in items]}
+
+
 @dataclass(frozen=True)
 class Params:
     items: tuple[tuple[str, str], ...]
@@ -40,13 +50,11 @@ class Params:
     def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
         from mlflow.entities import Param
 
-        items = [Param(k, v) for k, v in self.items]
-        for start in range(0, len(items), 100):  # log_batch accepts 100 params per call
-            client.log_batch(run_id, params=items[start : start + 100])
+        _log_batched(client, run_id, "params", [Param(k, v) for k, v in self.items], 100)
         return {}
 
     def encode(self, files: Path) -> dict[str, Any]:
-        return {"items": [list(kv) for kv in self.items]}
+        return _encode_items(self.items)
 
     @classmethod
     def decode(cls, data: Mapping[str, Any], files: Path) -> Params:
@@ -69,13 +77,11 @@ class Metrics:
     def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
         from mlflow.entities import Metric
 
-        items = [Metric(k, v, 0, 0) for k, v in self.items]
-        for start in range(0, len(items), 1000):
-            client.log_batch(run_id, metrics=items[start : start + 1000])
+        _log_batched(client, run_id, "metrics", [Metric(k, v, 0, 0) for k, v in self.items], 1000)
         return {}
 
     def encode(self, files: Path) -> dict[str, Any]:
-        return {"items": [list(kv) for kv in self.items]}
+        return _encode_items(self.items)
 
     @classmethod
     def decode(cls, data: Mapping[str, Any], files: Path) -> Metrics:
@@ -94,11 +100,11 @@ class Tags:
     def apply(self, client: Any, run_id: str, replay: bool) -> dict[str, str]:
         from mlflow.entities import RunTag
 
-        client.log_batch(run_id, tags=[RunTag(k, v) for k, v in self.items])
+        _log_batched(client, run_id, "tags", [RunTag(k, v) for k, v in self.items], 100)
         return {}
 
     def encode(self, files: Path) -> dict[str, Any]:
-        return {"items": [list(kv) for kv in self.items]}
+        return _encode_items(self.items)
 
     @classmethod
     def decode(cls, data: Mapping[str, Any], files: Path) -> Tags:
