@@ -19,7 +19,6 @@ adapter, so it takes seconds.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -121,7 +120,6 @@ def run_demo(cfg: DemoConfig) -> int:
     _print_leakage([(f"{cfg.model} 0-shot", base0), (f"{cfg.model} {cfg.shots}-shot", basek),
                     (f"{tuned.name} 0-shot", tuned0)], base_cfg.task.primary_metric)  # fmt: skip
     _step("5/5  compare: did tuning pay off?")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # reading runs back is quick: no bars
     # no tuning_cost_usd: the tuned run's own tuning cost is found from its adapter's tuning run
     # (harness.compare.tuning), and the 3-shot prompt was not tuned, so nothing is charged to it
     outcome = run_compare(CompareConfig(

@@ -29,12 +29,10 @@ Docs: docs/judges.md.  Config: conf/judge_check.yaml (schema harness/judge/check
 
 
 def _body(argv: list[str]) -> int:
-    import os
 
     from harness.judge.check import run_check
     from harness.judge.check_config import load_config
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     run_check(load_config(argv))
     return EXIT_OK
 

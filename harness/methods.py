@@ -249,9 +249,7 @@ def print_outcome(outcome: MethodsOutcome) -> None:
 
 
 def _body(argv: list[str]) -> int:
-    import os
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     print_outcome(run_methods(load_config(argv), say=lambda line: print(line, file=sys.stderr, flush=True)))
     return EXIT_OK
 

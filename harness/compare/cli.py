@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -30,7 +29,6 @@ def _body(argv: list[str]) -> int:
     from harness.compare.api import run_compare
     from harness.compare.config import load_config
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     outcome = run_compare(load_config(argv))
     for line in console_lines(outcome):
         print(line)

@@ -10,6 +10,7 @@ either.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -34,8 +35,6 @@ def _print_help(text: str) -> None:
     try:
         print(text.rstrip(), flush=True)
     except BrokenPipeError:
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
@@ -45,6 +44,9 @@ def run_entry(prog: str, help_text: str, body: Callable[[list[str]], int], argv:
     if wants_help(args):
         _print_help(help_text)
         return EXIT_OK
+    # MLflow draws a progress bar for every artifact it reads back (a run's predictions, a
+    # dataset): dozens of one-line bars between our own output; a user may still set it to true
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
         return body(args)
     except UserError as exc:

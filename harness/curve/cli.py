@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -81,7 +80,6 @@ def _body(argv: list[str]) -> int:
     from harness.curve.config import CurveConfig
     from harness.curve.run import run_curve
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     cfg = load_config(argv)
     assert isinstance(cfg, CurveConfig)
     print_outcome(run_curve(cfg, say=lambda line: print(line, file=sys.stderr, flush=True)))

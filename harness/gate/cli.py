@@ -8,7 +8,6 @@ so the next gate compares with it.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -101,5 +100,4 @@ def mark_released(ref: str, task: str, tags: dict[str, str], tracking_uri: str |
 def main(argv: Sequence[str] | None = None) -> int:
     from harness.core.paths import group_options
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return run_entry("harness.gate", HELP.format(gates=", ".join(group_options("gate"))), run_gate, argv)

@@ -66,3 +66,22 @@ def test_help_into_a_closed_pipe_is_not_an_error() -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0, err
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_entry_points_read_artifacts_without_progress_bars(monkeypatch: pytest.MonkeyPatch) -> None:
+    # every entry point goes through run_entry; a user's own setting wins
+    import os
+
+    from harness.core.entry import run_entry
+
+    seen: list[str | None] = []
+
+    def body(args: list[str]) -> int:
+        seen.append(os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"))
+        return 0
+
+    monkeypatch.delenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", raising=False)
+    assert run_entry("harness.x", "help", body, []) == 0
+    monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "true")
+    assert run_entry("harness.x", "help", body, []) == 0
+    assert seen == ["false", "true"]
