@@ -85,3 +85,23 @@ def test_entry_points_read_artifacts_without_progress_bars(monkeypatch: pytest.M
     monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "true")
     assert run_entry("harness.x", "help", body, []) == 0
     assert seen == ["false", "true"]
+
+
+def test_entry_points_collect_garbage_less_often_and_give_the_caller_its_setting_back() -> None:
+    import gc
+
+    from harness.core.entry import GC_GEN0, run_entry
+
+    before = gc.get_threshold()
+    during: list[tuple[int, int, int]] = []
+
+    def body(args: list[str]) -> int:
+        during.append(gc.get_threshold())
+        raise UserError("bad")  # the setting comes back on the error path too
+
+    from harness.core.errors import UserError
+
+    assert run_entry("harness.x", "help", body, []) == 2
+    assert during == [(max(GC_GEN0, before[0]), before[1], before[2])]
+    assert gc.get_threshold() == before
+
