@@ -25,7 +25,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # generation (700 allocations) the collector runs thousands of times while they are built, its
 # older generations rescanning the growing heap (measured in docs/benchmarks.md). A larger first
 # generation collects less often; reference counting still frees everything not in a cycle, so
-# memory barely moves (peak RSS of a cached re-run: 256 vs 257 MB). Freezing the heap at exit
+# memory barely moves (peak RSS of a cached re-run: 256 MB either way). Freezing the heap at exit
 # would save another ~0.6 s of teardown but skips the flush of any file a library left open: not taken.
 GC_GEN0 = 10_000
 
