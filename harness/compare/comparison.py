@@ -83,6 +83,9 @@ class Comparison:
             )
             if c.verdict in (Verdict.NO_DIFFERENCE, Verdict.INCONCLUSIVE):
                 text += f", MDE={mc.mde:.4f}"
+            if c.cost is not None and c.cost.cheaper and mc.ni is not None:  # rule 3 read this bound, not the CI
+                k = len(self.candidates)
+                text += f", non-inferiority {1 - self.rules.alpha / k:.2%} CI [{mc.ni.low:+.4f}, {mc.ni.high:+.4f}]"
             text += f"); break-even {c.break_even_text()}"
             if c.tuning_cost_source != "config":
                 text += f" (tuning ${c.tuning_cost_usd:.4f}, {c.tuning_cost_source})"
@@ -125,7 +128,8 @@ def compare_runs(
                 f"they have: {', '.join(aligned.metrics) or 'none'}"
             )
         per_cand[cand.run_id] = [
-            compare_metric(m, aligned.baseline[m], aligned.candidate[m], rules) for m in aligned.metrics
+            compare_metric(m, aligned.baseline[m], aligned.candidate[m], rules, len(candidates))
+            for m in aligned.metrics
         ]
         ops[cand.run_id] = rn.operational(cand)
         claims[cand.run_id] = cost_claim(

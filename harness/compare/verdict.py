@@ -9,12 +9,15 @@ mean), both with a paired bootstrap CI of the mean difference. P-values are
 Holm-corrected across every (candidate, metric) test in one comparison, and
 a difference is *significant* only when Holm rejects and the CI excludes 0
 on the side of the estimate, so a verdict never claims an effect its own CI
-does not show. The MDE is at Holm's strictest level, alpha / m. The rules
-(docs/comparison.md):
+does not show. The MDE is at Holm's strictest level, alpha / m. The
+non-inferiority bound is the shown CI's worst end for one candidate, and for k
+candidates the end of the 1 - alpha / k CI (Bonferroni): each "pays off" that
+rests on non-inferiority is then held to the one-sided alpha / 2k its own CI
+would be held to alone. The rules (docs/comparison.md):
 
 * n < min_n                                  -> inconclusive (never "pays off")
 * significantly better (see above)           -> pays off
-* CI low > -margin and established cheaper  -> pays off (non-inferior, cheaper; harness.compare.cost)
+* NI bound > -margin and established cheaper -> pays off (non-inferior, cheaper; harness.compare.cost)
 * significantly worse (see above)            -> regression
 * otherwise, MDE <= max_mde                  -> no significant difference
 * otherwise                                  -> inconclusive (sample too small)
@@ -73,6 +76,12 @@ class MetricComparison:
     n_better: int = 0  # examples where the candidate scores higher
     n_worse: int = 0
     verdict: Verdict = Verdict.INCONCLUSIVE
+    ni: stats.Interval | None = None  # the 1 - alpha / k CI rule 3 reads, for k > 1 candidates; None: `delta`
+
+    @property
+    def ni_bound(self) -> stats.Interval:
+        """The interval whose worst end decides non-inferiority (verdict rule 3)."""
+        return self.ni or self.delta
 
 
 # Side-by-side judge metrics (harness.compare.judged): the candidate's per-item win score
@@ -82,8 +91,14 @@ WIN_RATE = "judge.win_rate"
 PREFERENCE_METRICS = (WIN_RATE,)
 
 
-def compare_metric(metric: str, a: ArrayLike, b: ArrayLike, rules: VerdictRules) -> MetricComparison:
-    """Effect size, CI, test and MDE for one metric (verdict filled in later, after Holm)."""
+def compare_metric(
+    metric: str, a: ArrayLike, b: ArrayLike, rules: VerdictRules, candidates: int = 1
+) -> MetricComparison:
+    """Effect size, CI, test and MDE for one metric (verdict filled in later, after Holm).
+
+    `candidates`: how many candidates the comparison holds; with more than one, the
+    non-inferiority bound is their Bonferroni share of alpha (module docstring).
+    """
     x = np.asarray(a, dtype=np.float64)
     y = np.asarray(b, dtype=np.float64)
     binary = stats.is_binary(x, y)
@@ -92,6 +107,10 @@ def compare_metric(metric: str, a: ArrayLike, b: ArrayLike, rules: VerdictRules)
     test = stats.sign_test(x, y) if preference else stats.mcnemar_exact(x, y) if binary else stats.paired_t_test(x, y)
     ci = stats.paired_bootstrap_ci(x, y, confidence=1 - rules.alpha, resamples=rules.resamples, seed=rules.seed)
     sd = stats.difference_sd(x, y)
+    ni = None
+    if candidates > 1:  # the same resamples (seed), a wider quantile
+        ni = stats.paired_bootstrap_ci(x, y, confidence=1 - rules.alpha / candidates, resamples=rules.resamples,
+                                       seed=rules.seed)
     return MetricComparison(
         metric=metric,
         n=int(x.size),
@@ -106,6 +125,7 @@ def compare_metric(metric: str, a: ArrayLike, b: ArrayLike, rules: VerdictRules)
         secondary=None if binary or preference else stats.wilcoxon_signed_rank(x, y),
         n_better=int(np.sum(y > x)),
         n_worse=int(np.sum(y < x)),
+        ni=ni,
     )
 
 
@@ -135,7 +155,8 @@ def decide(mc: MetricComparison, rules: VerdictRules, cheaper: bool) -> Verdict:
         return Verdict.INCONCLUSIVE
     sign = direction(mc.metric)
     gain = sign * mc.delta.estimate
-    worst = mc.delta.low if sign > 0 else -mc.delta.high  # the CI end that is worst for the candidate
+    bound = mc.ni_bound
+    worst = bound.low if sign > 0 else -bound.high  # the CI end that is worst for the candidate
     if sign and mc.significant and gain > 0:
         return Verdict.PAYS_OFF
     if sign and cheaper and worst > -rules.margin:

@@ -142,3 +142,22 @@ def test_a_timed_saving_carried_by_fewer_tokens_is_cheaper() -> None:
     cand = _run("b", same, cost=0.000555, prompt_tokens=72, params=TIMED)
     claim = cost_claim(base, cand, [r.id for r in base.rows], min_saving=0.10)
     assert claim.cheaper and claim.why == "cheaper by 21.5%"
+
+
+def test_four_cheaper_candidates_each_clear_non_inferiority_at_their_bonferroni_share() -> None:
+    """The same cheaper candidate pays off alone and not among four, with the bound in the verdict line."""
+    base, cand = _demo_pair({})
+    base = RunData(base.run_id, base.run_name, base.tags, {}, base.rows, 0, {})
+    alone = compare_runs(base, [cand], "accuracy", VerdictRules(min_n=30))
+    four = [RunData(str(i) * 32, f"cand{i}", cand.tags, {}, cand.rows, 0, {}) for i in range(4)]
+    probe = compare_runs(base, four, "accuracy", VerdictRules(min_n=30)).candidates[0].metric("accuracy")
+    assert probe.ni is not None
+    low95, low4 = alone.candidates[0].metric("accuracy").delta.low, probe.ni.low
+    assert low4 < low95 < 0
+    rules = VerdictRules(margin=-(low95 + low4) / 2, min_n=30)
+
+    assert compare_runs(base, [cand], "accuracy", rules).candidates[0].verdict is Verdict.PAYS_OFF
+    comp = compare_runs(base, four, "accuracy", rules)
+    assert all(c.cost is not None and c.cost.cheaper for c in comp.candidates)
+    assert {c.verdict for c in comp.candidates} == {Verdict.INCONCLUSIVE}
+    assert "non-inferiority 98.75% CI [" in comp.verdict_lines()[0]

@@ -157,3 +157,33 @@ def test_mde_uses_the_holm_level() -> None:
     # alone, the unadjusted level
     alone = apply_holm({"c": [compare_metric("accuracy", x, x, rules)]}, rules, {"c": False})["c"][0]
     assert alone.mde == pytest.approx(6 / 100)
+
+
+def test_non_inferiority_with_several_candidates_is_held_to_their_bonferroni_share() -> None:
+    """Rule 3 ("non-inferior and cheaper") with k candidates reads the 1 - alpha/k CI's worst end.
+
+    One candidate whose 95% CI low clears -margin pays off alone; the same candidate among four
+    must clear it with the 98.75% CI (one-sided alpha / 8), computed here from the definition of
+    the bootstrap, and does not.
+    """
+    rng = np.random.default_rng(11)
+    a = rng.random(100)
+    b = a + rng.normal(0.0, 0.05, 100)
+    d = b - a
+    means = d[np.random.default_rng(0).integers(0, 100, size=(2000, 100))].mean(axis=1)  # seed 0, 2000 resamples
+    low95 = float(np.quantile(means, 0.025))
+    low4 = float(np.quantile(means, 0.05 / 4 / 2))
+    assert low4 < low95 < 0
+    rules = VerdictRules(margin=-(low95 + low4) / 2)  # between the two bounds
+
+    alone = compare_metric("rougeL", a, b, rules)
+    assert alone.ni is None and alone.ni_bound.low == pytest.approx(low95)
+    assert apply_holm({"c": [alone]}, rules, {"c": True})["c"][0].verdict is Verdict.PAYS_OFF
+    assert apply_holm({"c": [alone]}, rules, {"c": False})["c"][0].verdict is not Verdict.PAYS_OFF  # cost matters
+
+    among4 = {f"c{i}": [compare_metric("rougeL", a, b, rules, candidates=4)] for i in range(4)}
+    mc = among4["c0"][0]
+    assert mc.ni is not None and mc.ni.low == pytest.approx(low4)
+    assert mc.delta.low == pytest.approx(low95)  # the reported CI is still the 95% one
+    out = apply_holm(among4, rules, dict.fromkeys(among4, True))
+    assert {r[0].verdict for r in out.values()} == {Verdict.NO_DIFFERENCE}
