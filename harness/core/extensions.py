@@ -16,7 +16,8 @@ registers a name that is taken, is one line naming the entry point.
 from __future__ import annotations
 
 import functools
-from importlib.metadata import EntryPoints, entry_points
+from importlib.metadata import entry_points
+from typing import Any
 
 from harness.core.errors import ConfigError
 
@@ -25,11 +26,10 @@ GROUPS = (CONFIGS, KINDS, SCORERS, BACKENDS)
 
 
 @functools.cache
-def _installed() -> EntryPoints:
+def _installed() -> Any:
     # one scan of every installed package's metadata (~12 ms here) serves all four groups;
-    # Python 3.11 returns them grouped (SelectableGroups), 3.12+ as one EntryPoints
-    found = entry_points()
-    return found if isinstance(found, EntryPoints) else EntryPoints(ep for eps in found.values() for ep in eps)
+    # Python 3.11 returns SelectableGroups, 3.12+ EntryPoints: both answer .select(group=...)
+    return entry_points()
 
 
 @functools.cache  # a module registers at its first import only; once per process is the contract

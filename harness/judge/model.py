@@ -105,7 +105,7 @@ class JudgeModel:
         `attempt` > 0 re-asks (an unparsable reply): cached apart from attempt 0, see the module docstring.
         Raises RunFailed when more requests fail than `retry.max_error_rate` allows.
         """
-        from harness.run.aggregate import cost_usd
+        from harness.core.cost import cost_usd
         from harness.run.generation import generate_all
 
         if not prompts:
@@ -130,7 +130,7 @@ class JudgeModel:
 
     def cost_usd(self, response: Response) -> float:
         """What one of this judge's responses cost (tokens and compute time at the model's prices)."""
-        from harness.run.aggregate import cost_usd
+        from harness.core.cost import cost_usd
 
         return cost_usd(response, self.model_cfg.prices)
 

@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from harness.config.schema import PriceConfig
 from harness.core.bootstrap import bootstrap_means, index_chunks
 from harness.core.records import MetricValue, Response, Score
 from harness.scorers.base import CORPUS_RESAMPLED, CorpusFn, ScoreInput
@@ -116,17 +115,6 @@ def point_value(
         return fn(items, scores, task)
     row = CORPUS_RESAMPLED.get(name)(items, scores, task, np.arange(len(items))[None, :])
     return {k: float(v[0]) for k, v in row.items() if not math.isnan(float(v[0]))}
-
-
-def cost_usd(resp: Response, prices: PriceConfig) -> float:
-    """Cost of one response: uncached input, cached input and output tokens, plus compute time."""
-    uncached = max(0, resp.prompt_tokens - resp.cached_tokens)
-    tokens = (
-        uncached * prices.input_per_mtok
-        + resp.cached_tokens * prices.cached_per_mtok
-        + resp.output_tokens * prices.output_per_mtok
-    ) / 1e6
-    return tokens + resp.latency_s * prices.per_hour_usd / 3600
 
 
 def counters(responses: Sequence[Response], costs: Sequence[float]) -> dict[str, float]:

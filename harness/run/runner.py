@@ -18,6 +18,7 @@ from typing import Any
 
 from harness.backends.base import BACKENDS, BackendIdentity, Capability
 from harness.config.schema import RunConfig
+from harness.core.cost import cost_usd
 from harness.core.errors import ConfigError, RunFailed, suggest
 from harness.core.progress import progress_bar
 from harness.core.records import ExampleResult, GenerationParams, Request, RequestKind, RunResult, Score
@@ -140,7 +141,7 @@ def _run(
     items = [ScoreInput(s, r) for s, r in zip(samples, responses, strict=True)]
     ctx = ScoringContext(allow_code_execution=cfg.allow_code_execution, run=cfg)
     scores = merge_scores([fn(items, task, ctx) for fn in scorer_fns.values()], len(items))
-    costs = [aggregate.cost_usd(r, model.prices) for r in responses]
+    costs = [cost_usd(r, model.prices) for r in responses]
     examples = tuple(
         ExampleResult(s, q, r, sc, c)
         for s, q, r, sc, c in zip(samples, requests, responses, scores, costs, strict=True)
@@ -197,7 +198,7 @@ def _run(
         tracker.log_table(rows)
         t_genai = time.perf_counter()  # dataset input, prompt version, per-example traces (best effort)
         record_genai(tracker, EvalRecord(task, model.name, identity.model, examples, fingerprint, cfg.tracking.traces,
-                                         gstats.generate_s, score_s))
+                                         gstats.generate_s, score_s, model.prices))
         timing["timing.genai_s"] = time.perf_counter() - t_genai
         timing["timing.tracking_s"] = time.perf_counter() - t_track
     timing["timing.wall_s"] = time.perf_counter() - t_start

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.core.cost import Prices
 from harness.core.records import ExampleResult
 from harness.tracking.prompts import PromptLink
 from harness.tracking.recorder import Tracker, first_line
@@ -39,6 +40,7 @@ class EvalRecord:
     traces: bool  # tracking.traces
     generate_s: float
     score_s: float
+    prices: Prices | None = None  # model.prices: each trace shows the harness's cost of its call
 
 
 def record_genai(tracker: Tracker, rec: EvalRecord) -> dict[str, str]:
@@ -141,6 +143,7 @@ def _traces(tracker: Tracker, rec: EvalRecord) -> dict[str, str]:
         data_source=rec.task.data.path,
         start_ns=now - int((rec.generate_s + rec.score_s) * 1e9),
         score_share_ns=int(rec.score_s * 1e9 / n),
+        prices=rec.prices,
     )
     write = TracesWrite.of(rec.examples, ctx)
     tracker.write(write)

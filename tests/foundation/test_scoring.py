@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from harness.config.schema import PriceConfig
+from harness.core.cost import cost_parts, cost_usd
 from harness.core.records import BackendError, ErrorKind, Response, Sample, Score
 from harness.kinds.classification import INVALID
-from harness.run.aggregate import cost_usd, counters, mean_with_ci, per_example_metrics
+from harness.run.aggregate import counters, mean_with_ci, per_example_metrics
 from harness.scorers.base import ScoreInput
 from harness.scorers.classification import (
     classification_report,
@@ -119,6 +120,8 @@ def test_cost_and_counters() -> None:
     r = Response(texts=("x",), prompt_tokens=1000, cached_tokens=400, output_tokens=200, latency_s=2.0)
     # 600 * 0.30e-6 + 400 * 0.03e-6 + 200 * 2.50e-6 + 2 s * 3.6 $/h = 0.00018 + 0.000012 + 0.0005 + 0.002
     assert cost_usd(r, prices) == pytest.approx(0.002692)
+    parts = cost_parts(r, prices)  # the split MLflow's trace shows: prompt tokens, output tokens, compute
+    assert (parts.input_usd, parts.output_usd, parts.compute_usd) == pytest.approx((0.000192, 0.0005, 0.002))
     err = Response(error=BackendError(ErrorKind.TRANSIENT, "503"), latency_s=4.0)
     c = counters([r, err], [0.002692, 0.0])
     assert c["n_errors"] == 1 and c["error_rate"] == 0.5

@@ -173,3 +173,40 @@ def test_one_transaction_stores_what_start_trace_stores(store: Path, first: Any)
         return {"info": info, "assessments": assessments, "spans": [s.name for s in t.data.spans]}
 
     assert stored(a.trace_id) == stored(b.trace_id)
+
+
+def test_each_trace_shows_the_harness_cost_of_its_call_not_a_catalogue_price(store: Path, first: Any) -> None:
+    """A Gemini model span carries the harness's cost (configured prices, cached tokens, compute time).
+
+    Without it MLflow prices the span itself from its catalogue by the model name (list prices,
+    no cached-token rate, no compute time): the UI and the harness's reports would disagree.
+    """
+    import dataclasses
+    import random
+
+    from mlflow.tracing.client import TracingClient
+
+    from harness.config.schema import PriceConfig
+    from harness.core.cost import cost_usd
+    from harness.tracking.traces import TraceContext, build_trace
+
+    c = client(store)
+    run_info = c.get_run(first.mlflow_run_id).info
+    prices = PriceConfig(input_per_mtok=0.5, output_per_mtok=4.0, cached_per_mtok=0.05, per_hour_usd=3.6)
+    resp = dataclasses.replace(first.examples[0].response, prompt_tokens=1000, cached_tokens=400, output_tokens=200,
+                               latency_s=2.0)
+    ex = dataclasses.replace(first.examples[0], response=resp, cost_usd=cost_usd(resp, prices))
+    # by hand: 600 x 0.5e-6 + 400 x 0.05e-6 = 0.00032 input; 200 x 4e-6 = 0.0008 output; 2 s x 3.6 $/h = 0.002
+    assert ex.cost_usd == pytest.approx(0.00312)
+    tracing = TracingClient(tracking_uri=c.tracking_uri)
+    costs = {}
+    for label, ctx_prices in (("harness", prices), ("mlflow", None)):
+        ctx = TraceContext(run_info.run_id, run_info.experiment_id, "classification", "gemini", "gemini-2.5-flash",
+                           "label_match", "x.jsonl", 1_700_000_000_000_000_000, 1_000_000, ctx_prices)
+        info, spans = build_trace(ex, ctx, random.Random(5 if label == "harness" else 6))
+        tracing.start_trace(info)
+        tracing.log_spans(ctx.experiment_id, spans)
+        model = next(s for s in c.get_trace(info.trace_id).data.spans if s.name == "model")
+        costs[label] = model.get_attribute("mlflow.llm.cost")
+    assert costs["harness"] == pytest.approx({"input_cost": 0.00032, "output_cost": 0.0008, "total_cost": 0.00312})
+    assert costs["mlflow"] is not None and costs["mlflow"]["total_cost"] != pytest.approx(0.00312)  # its own price
