@@ -8,4 +8,5 @@ paths      where conf/, tasks/ (clone or installed wheel), the user's config fol
 extensions plugins from other packages through importlib.metadata entry points
 progress   the progress bar; testpoint: named kill points for reliability tests
 bootstrap  seeded bootstrap resampling of examples in bounded memory
+cost       what one response cost (tokens at their prices, compute time), for runs, judges and traces
 """
