@@ -131,7 +131,7 @@ def stored_trace_ids(client: Any, experiment_id: str, run_id: str) -> set[str]:
 def build_trace(ex: ExampleResult, ctx: TraceContext, rng: random.Random) -> tuple[Any, list[Any]]:
     """(TraceInfo with assessments, [root, model, score] spans) for one example."""
     from mlflow.entities import SpanType, TraceInfo, TraceLocation, TraceState
-    from mlflow.tracing.constant import CostKey, SpanAttributeKey, TraceMetadataKey, TraceTagKey
+    from mlflow.tracing.constant import TraceMetadataKey, TraceTagKey
     from mlflow.tracing.utils import encode_trace_id
 
     otel_trace = rng.getrandbits(128) or 1
@@ -166,7 +166,7 @@ def build_trace(ex: ExampleResult, ctx: TraceContext, rng: random.Random) -> tup
         "harness.cached_tokens": resp.cached_tokens,
         "harness.from_cache": resp.from_cache,
         "harness.cost_usd": ex.cost_usd,
-        **({} if ctx.prices is None else _cost_attributes(ex, ctx.prices, SpanAttributeKey.LLM_COST, CostKey)),
+        **({} if ctx.prices is None else _cost_attributes(ex, ctx.prices)),
     })
     score = _span(trace_id, otel_trace, score_id, root_id, "score", t_model_end, t_end, "OK", {
         "mlflow.spanType": SpanType.EVALUATOR,
@@ -333,15 +333,17 @@ def start_traces_in_one_transaction(store: Any, experiment_id: str, infos: Seque
     return True
 
 
-def _cost_attributes(ex: ExampleResult, prices: Prices, key: str, names: Any) -> dict[str, Any]:
+def _cost_attributes(ex: ExampleResult, prices: Prices) -> dict[str, Any]:
     """MLflow's span cost (input, output, total) from the harness's own pricing of this call.
 
     MLflow's cost has no compute-time part: it is in the total (which is the example's
     `cost_usd`, the figure every report uses) and named on its own beside it.
     """
+    from mlflow.tracing.constant import CostKey, SpanAttributeKey
+
     parts = cost_parts(ex.response, prices)
     return {
-        key: {names.INPUT_COST: parts.input_usd, names.OUTPUT_COST: parts.output_usd,
-              names.TOTAL_COST: ex.cost_usd},
+        SpanAttributeKey.LLM_COST: {CostKey.INPUT_COST: parts.input_usd, CostKey.OUTPUT_COST: parts.output_usd,
+                                    CostKey.TOTAL_COST: ex.cost_usd},
         "harness.compute_cost_usd": parts.compute_usd,
     }
