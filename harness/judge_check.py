@@ -29,7 +29,6 @@ Docs: docs/judges.md.  Config: conf/judge_check.yaml (schema harness/judge/check
 
 
 def _body(argv: list[str]) -> int:
-
     from harness.judge.check import run_check
     from harness.judge.check_config import load_config
 

@@ -249,7 +249,6 @@ def print_outcome(outcome: MethodsOutcome) -> None:
 
 
 def _body(argv: list[str]) -> int:
-
     print_outcome(run_methods(load_config(argv), say=lambda line: print(line, file=sys.stderr, flush=True)))
     return EXIT_OK
 

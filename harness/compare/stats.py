@@ -82,12 +82,22 @@ def paired_bootstrap_ci(
     a: ArrayLike, b: ArrayLike, *, confidence: float = 0.95, resamples: int = 2000, seed: int = 0
 ) -> Interval:
     """Percentile bootstrap CI of mean(b - a), resampling examples jointly."""
+    return paired_bootstrap_cis(a, b, (confidence,), resamples=resamples, seed=seed)[0]
+
+
+def paired_bootstrap_cis(
+    a: ArrayLike, b: ArrayLike, confidences: Sequence[float], *, resamples: int = 2000, seed: int = 0
+) -> list[Interval]:
+    """`paired_bootstrap_ci` at several confidence levels from one set of resamples."""
     x, y = _pair(a, b)
     d = y - x
     means = _bootstrap_means(d, resamples, seed)
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(means, [tail, 1.0 - tail])
-    return Interval(float(d.mean()), float(low), float(high))
+    out = []
+    for confidence in confidences:
+        tail = (1.0 - confidence) / 2.0
+        low, high = np.quantile(means, [tail, 1.0 - tail])
+        out.append(Interval(float(d.mean()), float(low), float(high)))
+    return out
 
 
 def paired_bootstrap_pvalue(a: ArrayLike, b: ArrayLike, *, resamples: int = 2000, seed: int = 0) -> TestResult:

@@ -105,12 +105,10 @@ def compare_metric(
     preference = metric in PREFERENCE_METRICS
     # wins against losses of a side-by-side judge: the sign test
     test = stats.sign_test(x, y) if preference else stats.mcnemar_exact(x, y) if binary else stats.paired_t_test(x, y)
-    ci = stats.paired_bootstrap_ci(x, y, confidence=1 - rules.alpha, resamples=rules.resamples, seed=rules.seed)
+    levels = [1 - rules.alpha, *([1 - rules.alpha / candidates] if candidates > 1 else [])]
+    ci, *wider = stats.paired_bootstrap_cis(x, y, levels, resamples=rules.resamples, seed=rules.seed)
+    ni = wider[0] if wider else None  # the same resamples, a wider quantile
     sd = stats.difference_sd(x, y)
-    ni = None
-    if candidates > 1:  # the same resamples (seed), a wider quantile
-        ni = stats.paired_bootstrap_ci(x, y, confidence=1 - rules.alpha / candidates, resamples=rules.resamples,
-                                       seed=rules.seed)
     return MetricComparison(
         metric=metric,
         n=int(x.size),

@@ -9,6 +9,8 @@ YAMLs extend them through their defaults lists, e.g. conf/task/x.yaml:
 
 from __future__ import annotations
 
+import functools
+
 from hydra.core.config_store import ConfigStore
 
 from harness.config import schema as s
@@ -27,17 +29,13 @@ MODEL_SCHEMAS: dict[str, type[s.ModelConfig]] = {
 }
 
 
-_registered: list[bool] = []
-
-
+@functools.cache
 def register() -> None:
     """Once per process: ConfigStore is a process-wide singleton and these schemas never change.
 
     Storing them again would be harmless but not free (~0.05 s each time: OmegaConf builds a
     config from every dataclass), and every compose and entry point calls this.
     """
-    if _registered:
-        return
     cs = ConfigStore.instance()
     cs.store(name="run_schema", node=s.RunConfig)
     cs.store(group="schema", name="judge", node=s.JudgeConfig)  # conf/judge_scale/ presets extend it
@@ -45,4 +43,3 @@ def register() -> None:
         cs.store(group="schema/task", name=name, node=node)
     for name, model_node in MODEL_SCHEMAS.items():
         cs.store(group="schema/model", name=name, node=model_node)
-    _registered.append(True)

@@ -91,6 +91,7 @@ def test_entry_points_collect_garbage_less_often_and_give_the_caller_its_setting
     import gc
 
     from harness.core.entry import GC_GEN0, run_entry
+    from harness.core.errors import UserError
 
     before = gc.get_threshold()
     during: list[tuple[int, int, int]] = []
@@ -99,9 +100,6 @@ def test_entry_points_collect_garbage_less_often_and_give_the_caller_its_setting
         during.append(gc.get_threshold())
         raise UserError("bad")  # the setting comes back on the error path too
 
-    from harness.core.errors import UserError
-
     assert run_entry("harness.x", "help", body, []) == 2
     assert during == [(max(GC_GEN0, before[0]), before[1], before[2])]
     assert gc.get_threshold() == before
-
